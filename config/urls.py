@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("rapport.core.urls")),
+    path("accounts/", include("rapport.accounts.urls")),
+    path("django-admin/", admin.site.urls),
+]
+
+handler403 = "rapport.core.views.permission_denied"
+handler404 = "rapport.core.views.page_not_found"
