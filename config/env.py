@@ -80,19 +80,19 @@ def database_from_url(url: str, *, base_dir: Path) -> dict[str, Any]:
     return config
 
 
-def email_from_url(url: str) -> dict[str, Any]:
-    """Read EMAIL_URL: smtp://user:pass@host:25, smtp+tls://…:587, smtp+ssl://…:465 or console://."""
-    if not url:
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+def mailer_from_url(url: str) -> dict[str, Any]:
+    """Read EMAIL_URL into a MAILERS entry.
+
+    smtp://user:pass@host:25, smtp+tls://…:587 (STARTTLS), smtp+ssl://…:465, or console://
+    (the default: mail is printed, handy on a laptop).
+    """
+    if not url or url.startswith("console:"):
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme == "console":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
-    if scheme == "memory":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     if scheme not in {"smtp", "smtp+tls", "smtp+ssl"}:
         raise ImproperlyConfigured(
-            f"EMAIL_URL must start with smtp://, smtp+tls://, smtp+ssl:// or console://, not {url!r}."
+            f"EMAIL_URL must start with smtp://, smtp+tls://, smtp+ssl:// or console://, not {parts.scheme!r}."
         )
     try:
         port = parts.port
@@ -100,14 +100,16 @@ def email_from_url(url: str) -> dict[str, Any]:
         raise ImproperlyConfigured(f"EMAIL_URL has a bad port: {error}") from error
     query = parse_qs(parts.query)
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": parts.hostname or "127.0.0.1",
-        "EMAIL_PORT": port or {"smtp": 25, "smtp+tls": 587, "smtp+ssl": 465}[scheme],
-        "EMAIL_HOST_USER": unquote(parts.username or ""),
-        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
-        "EMAIL_USE_TLS": scheme == "smtp+tls",
-        "EMAIL_USE_SSL": scheme == "smtp+ssl",
-        "EMAIL_TIMEOUT": int(query.get("timeout", ["10"])[0]),
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": parts.hostname or "127.0.0.1",
+            "port": port or {"smtp": 25, "smtp+tls": 587, "smtp+ssl": 465}[scheme],
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_tls": scheme == "smtp+tls",
+            "use_ssl": scheme == "smtp+ssl",
+            "timeout": int(query.get("timeout", ["10"])[0]),
+        },
     }
 
 

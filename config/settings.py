@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from config.env import (
     database_from_url,
-    email_from_url,
     env_bool,
     env_list,
     env_str,
+    mailer_from_url,
     persisted_secret_key,
 )
 
@@ -137,7 +137,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-globals().update(email_from_url(env_str("EMAIL_URL")))
+MAILERS = {"default": mailer_from_url(env_str("EMAIL_URL"))}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "Rapport <rapport@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

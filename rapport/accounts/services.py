@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from rapport.accounts.models import Role, Team, User
 
 
-def _sync_role_group(user: User) -> None:
+def role_group_sync(user: User) -> None:
     """Membership in exactly the group of the user's role."""
     user.groups.set([Group.objects.get_or_create(name=user.role)[0]])
 
@@ -27,7 +27,7 @@ def _check_admins_remain(*, user: User, role: str, is_active: bool) -> None:
 def _check_head_fits(*, team: Team | None, head: User | None) -> None:
     if head is not None and head.role not in {Role.HEAD, Role.ADMIN}:
         raise ValidationError({"head": _("Only a head of sales or an administrator can head a team.")})
-    if head is not None and team is not None and head.team_id not in {None, team.pk}:
+    if head is not None and head.team_id is not None and (team is None or head.team_id != team.pk):
         raise ValidationError({"head": _("%(name)s belongs to another team.") % {"name": head.display_name}})
 
 
@@ -64,7 +64,7 @@ def user_create(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
-    _sync_role_group(user)
+    role_group_sync(user)
     return user
 
 
@@ -87,7 +87,7 @@ def user_update(
     user.full_clean(exclude=["password"])
     user.save(update_fields=["email", "first_name", "last_name", "role", "team", "is_active", "is_staff"])
     if role_changed:
-        _sync_role_group(user)
+        role_group_sync(user)
     return user
 
 

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import database_from_url, env_bool, mailer_from_url, persisted_secret_key
+
+
+def test_sqlite_url_is_made_absolute_and_uses_wal(tmp_path: Path) -> None:
+    config = database_from_url("sqlite:///var/x.sqlite3", base_dir=tmp_path)
+    assert config["NAME"] == str(tmp_path / "var/x.sqlite3")
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+
+
+def test_postgres_url() -> None:
+    config = database_from_url("postgres://crm:pw@db.internal:5433/rapport", base_dir=Path("/"))
+    assert (config["ENGINE"], config["HOST"], config["PORT"], config["NAME"]) == (
+        "django.db.backends.postgresql",
+        "db.internal",
+        5433,
+        "rapport",
+    )
+
+
+@pytest.mark.parametrize("url", ["mysql://x@y/z", "nonsense", "redis://127.0.0.1"])
+def test_unsupported_database_url_says_what_is_wrong(url: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL must start with sqlite:/// or postgres://"):
+        database_from_url(url, base_dir=Path("/"))
+
+
+def test_mail_urls() -> None:
+    assert mailer_from_url("")["BACKEND"].endswith("console.EmailBackend")
+    tls = mailer_from_url("smtp+tls://me%40corp.com:p%40ss@mail.corp.com")
+    assert tls["OPTIONS"] == {
+        "host": "mail.corp.com",
+        "port": 587,
+        "username": "me@corp.com",
+        "password": "p@ss",
+        "use_tls": True,
+        "use_ssl": False,
+        "timeout": 10,
+    }
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL must start with"):
+        mailer_from_url("http://mail")
+
+
+def test_booleans(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLAG", "Yes")
+    assert env_bool("FLAG") is True
+    monkeypatch.setenv("FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="FLAG must be true or false"):
+        env_bool("FLAG")
+
+
+def test_secret_key_is_generated_once_and_private(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "secret_key"
+    first = persisted_secret_key(path)
+    assert len(first) >= 50
+    assert persisted_secret_key(path) == first
+    assert path.stat().st_mode & 0o777 == 0o600
