@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -23,8 +24,6 @@ def fresh_catalogues(tmp_path_factory: pytest.TempPathFactory) -> Path:
     original_paths = settings.LOCALE_PATHS
     settings.LOCALE_PATHS = [copy / "locale"]
     try:
-        import os
-
         os.chdir(copy)
         call_command(
             "makemessages", locale=LANGUAGES, no_obsolete=True, no_location=True, ignore_patterns=["static/*"],
