@@ -56,7 +56,7 @@ bench: install
 
 ## Re-extract translatable strings into rapport/locale/*/LC_MESSAGES/django.po.
 messages: install
-	cd rapport && ../$(BIN)/rapport makemessages --all --no-obsolete --no-location --ignore 'static/vendor/*'
+	cd rapport && ../$(BIN)/rapport makemessages --all --no-obsolete --no-location --ignore 'static/*'
 	cd rapport && ../$(BIN)/rapport compilemessages
 
 ## Refresh the vendored front-end libraries from npm (needs Node).

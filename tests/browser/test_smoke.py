@@ -39,7 +39,9 @@ def test_admin_journey_through_every_section(page: Page, live_server, personas: 
     expect(page.locator("h1")).to_contain_text("Hello, Ada")
 
     links = page.locator("#main-nav a.nav-link")
-    targets = [(links.nth(i).get_attribute("data-nav"), links.nth(i).get_attribute("href")) for i in range(links.count())]
+    targets = [
+        (links.nth(i).get_attribute("data-nav"), links.nth(i).get_attribute("href")) for i in range(links.count())
+    ]
     assert {key for key, _ in targets} >= {"home", "notifications", "users", "teams", "system"}
     for key, href in targets:
         page.click(f'#main-nav a[data-nav="{key}"]')

@@ -27,6 +27,6 @@ class UserFactory(DjangoModelFactory[User]):
     password = factory.django.Password("secret-pass-123")
 
     @factory.post_generation
-    def role_group(self, create: bool, extracted: object, **kwargs: object) -> None:
+    def role_group(user: User, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805  (factory-boy passes the built user)
         if create:
-            role_group_sync(self)
+            role_group_sync(user)

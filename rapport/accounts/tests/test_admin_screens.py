@@ -34,8 +34,14 @@ def test_admin_sees_admin_sections(personas: dict[str, User]) -> None:
 def test_admin_adds_a_user_who_gets_the_role_group(as_admin: Client, team_a: Team) -> None:
     response = as_admin.post(
         "/accounts/users/new/",
-        {"username": "newbie", "first_name": "Nina", "last_name": "New", "email": "nina@example.com",
-         "role": Role.OPERATOR, "team": team_a.pk},
+        {
+            "username": "newbie",
+            "first_name": "Nina",
+            "last_name": "New",
+            "email": "nina@example.com",
+            "role": Role.OPERATOR,
+            "team": team_a.pk,
+        },
     )
     assert response.status_code == 302
     user = User.objects.get(username="newbie")
@@ -68,8 +74,14 @@ def test_bad_input_gets_messages_and_writes_nothing(as_admin: Client) -> None:
 def test_admin_changes_role_and_group_follows(as_admin: Client, manager: User, team_a: Team) -> None:
     response = as_admin.post(
         f"/accounts/users/{manager.pk}/",
-        {"first_name": "Mark", "last_name": "Manager", "email": manager.email, "role": Role.HEAD,
-         "team": team_a.pk, "is_active": "on"},
+        {
+            "first_name": "Mark",
+            "last_name": "Manager",
+            "email": manager.email,
+            "role": Role.HEAD,
+            "team": team_a.pk,
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     manager.refresh_from_db()

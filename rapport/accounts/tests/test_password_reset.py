@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
+
 from django.test import Client
 
 from conftest import Mailbox
-
 from rapport.accounts.models import User
 
 

@@ -26,7 +26,11 @@ def fresh_catalogues(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         os.chdir(copy)
         call_command(
-            "makemessages", locale=LANGUAGES, no_obsolete=True, no_location=True, ignore_patterns=["static/*"],
+            "makemessages",
+            locale=LANGUAGES,
+            no_obsolete=True,
+            no_location=True,
+            ignore_patterns=["static/*"],
             verbosity=0,
         )
     finally:
