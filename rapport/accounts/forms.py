@@ -75,7 +75,7 @@ class UserForm(forms.Form):
 
 
 class TeamForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Team name"), max_length=100)
     head = forms.ModelChoiceField(
         label=_("Head"),
         queryset=User.objects.filter(is_active=True, role__in=[Role.HEAD, Role.ADMIN]),
