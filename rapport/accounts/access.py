@@ -7,11 +7,18 @@ QuerySet filter and a ``*_for_user`` getter that answers 404 for what is out of 
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from rapport.accounts.models import Role, Team, User
+
+if TYPE_CHECKING:
+    from rapport.clients.models import Company, Contact
 
 
 def can_manage_users(user: User) -> bool:
@@ -39,3 +46,107 @@ def team_for_admin(user: User, team_id: int) -> Team:
     if not can_manage_users(user):
         raise PermissionDenied
     return get_object_or_404(Team.objects.select_related("head"), pk=team_id)
+
+
+# ---- Clients -------------------------------------------------------------------------------
+# Who sees which clients, per role: their own (plus the shared pool), their team's, or all.
+# A company may change a role's scope with the RAPPORT_CLIENT_SCOPES setting.
+
+
+class Scope(StrEnum):
+    OWN = "own"
+    TEAM = "team"
+    ALL = "all"
+
+
+DEFAULT_CLIENT_SCOPES: dict[str, Scope] = {
+    Role.ADMIN: Scope.ALL,
+    Role.OPERATOR: Scope.ALL,
+    Role.ANALYST: Scope.ALL,
+    Role.MARKETER: Scope.ALL,
+    Role.HEAD: Scope.TEAM,
+    Role.MANAGER: Scope.OWN,
+    Role.AGENT: Scope.OWN,
+}
+# Roles that may change what they see (the others only read).
+EDITING_ROLES = {Role.ADMIN, Role.OPERATOR, Role.HEAD, Role.MANAGER, Role.AGENT}
+
+
+def client_scope(user: User) -> Scope:
+    if user.is_superuser:
+        return Scope.ALL
+    configured = getattr(settings, "RAPPORT_CLIENT_SCOPES", {})
+    return Scope(configured.get(user.role, DEFAULT_CLIENT_SCOPES[user.role]))
+
+
+def client_visibility(user: User) -> Q:
+    """The filter every client query for a person goes through (companies and contacts alike)."""
+    from rapport.clients.models import ClientStatus
+
+    if not user.is_active:
+        return Q(pk__in=[])
+    scope = client_scope(user)
+    if scope == Scope.ALL:
+        return Q()
+    mine = Q(owner=user)
+    if scope == Scope.TEAM and user.team_id is not None:
+        mine |= Q(owner__team_id=user.team_id)
+    # Outside agents never see the company's shared pool.
+    if user.role == Role.AGENT:
+        return mine
+    return mine | Q(status=ClientStatus.POOL)
+
+
+def companies_visible_to(user: User) -> QuerySet[Company]:
+    from rapport.clients.models import Company
+
+    return Company.objects.alive().filter(client_visibility(user))
+
+
+def contacts_visible_to(user: User) -> QuerySet[Contact]:
+    from rapport.clients.models import Contact
+
+    return Contact.objects.alive().filter(client_visibility(user))
+
+
+def company_for_user(user: User, company_id: int) -> Company:
+    """The company if the user may see it; 404 otherwise, so its existence is not revealed."""
+    return get_object_or_404(companies_visible_to(user).select_related("owner", "registrant"), pk=company_id)
+
+
+def contact_for_user(user: User, contact_id: int) -> Contact:
+    return get_object_or_404(contacts_visible_to(user).select_related("owner", "registrant", "company"), pk=contact_id)
+
+
+def can_edit_client(user: User, client: Company | Contact) -> bool:
+    """Edit a visible client: its owner, the owner's head, operators and admins. Pool clients are taken first."""
+    if not user.is_active or user.role not in EDITING_ROLES:
+        return False
+    if user.is_admin or user.role == Role.OPERATOR:
+        return True
+    if client.owner_id == user.pk:
+        return True
+    owner = client.owner
+    return user.role == Role.HEAD and owner is not None and owner.team_id is not None and owner.team_id == user.team_id
+
+
+def can_edit_personal_data(user: User, client: Company | Contact) -> bool:
+    """Names, contact points, birthdays: operators and admins always; owners too unless the company restricts it."""
+    if user.is_active and (user.is_admin or user.role == Role.OPERATOR):
+        return True
+    if getattr(settings, "RAPPORT_PERSONAL_DATA_EDITORS", "owners") == "operators":
+        return False
+    return can_edit_client(user, client)
+
+
+def can_transfer_client(user: User, client: Company | Contact) -> bool:
+    """Give a client to another manager: heads within their team, admins anywhere."""
+    if not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    return user.role == Role.HEAD and can_edit_client(user, client)
+
+
+def can_see_trash(user: User) -> bool:
+    return user.is_active and user.is_admin

@@ -1,0 +1,290 @@
+"""The company's client base: companies, contacts and their phones, e-mails and messengers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from rapport.core.models import TimeStampedModel
+
+if TYPE_CHECKING:
+    from rapport.accounts.models import User
+
+
+class ClientStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    FROZEN = "frozen", _("Frozen")
+    POOL = "pool", _("In the shared pool")
+
+
+class LeadSource(TimeStampedModel):
+    """Where a client came from (an admin-kept picklist; campaigns measure their return by it)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        constraints: ClassVar = [models.UniqueConstraint(Lower("name"), name="lead_source_name_unique")]
+        verbose_name = _("lead source")
+        verbose_name_plural = _("lead sources")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        constraints: ClassVar = [models.UniqueConstraint(Lower("name"), name="tag_name_unique")]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientQuerySet[M: models.Model](models.QuerySet[M]):
+    def alive(self) -> ClientQuerySet[M]:
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self) -> ClientQuerySet[M]:
+        return self.filter(deleted_at__isnull=False)
+
+    def owned_by(self, user: User) -> ClientQuerySet[M]:
+        return self.filter(owner=user)
+
+
+class Client(TimeStampedModel):
+    """What companies and contacts share: ownership, status, source, consent, stamps, soft delete."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    registrant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registrant"),
+        help_text=_("Who first entered the client."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=ClientStatus.choices, default=ClientStatus.ACTIVE)
+    lead_source = models.ForeignKey(
+        LeadSource, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lead source")
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="+", verbose_name=_("tags"))
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    website = models.URLField(_("website"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    consent_email = models.BooleanField(_("agrees to e-mail"), default=False)
+    consent_sms = models.BooleanField(_("agrees to SMS"), default=False)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    # Optimistic locking: a form carries the version it was drawn from; a stale one is refused.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+def client_constraints(prefix: str) -> list[models.BaseConstraint]:
+    """Unique tax id among clients not in the trash; unique external id (imports upsert by it)."""
+    return [
+        models.UniqueConstraint(
+            "tax_id", condition=Q(deleted_at__isnull=True) & ~Q(tax_id=""), name=f"{prefix}_tax_id_unique"
+        ),
+        models.UniqueConstraint("external_id", condition=~Q(external_id=""), name=f"{prefix}_external_id_unique"),
+    ]
+
+
+def client_indexes(prefix: str) -> list[models.Index]:
+    """The list screens filter by owner and status and sort by the last contact."""
+    return [
+        models.Index(fields=["owner", "status", "last_contact_at"], name=f"{prefix}_owner_status_idx"),
+        models.Index(fields=["status", "last_contact_at"], name=f"{prefix}_status_idx"),
+        models.Index(fields=["last_contact_at"], name=f"{prefix}_last_contact_idx"),
+    ]
+
+
+class Company(Client):
+    name = models.CharField(_("name"), max_length=200)
+    tax_id = models.CharField(_("tax id"), max_length=32, blank=True)
+
+    objects = ClientQuerySet["Company"].as_manager()
+    history = HistoricalRecords(excluded_fields=["version", "updated_at"], m2m_fields=["tags"])
+
+    class Meta:
+        ordering: ClassVar = ["name", "id"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        constraints: ClassVar = client_constraints("company")
+        indexes: ClassVar = client_indexes("company")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+
+class Contact(Client):
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
+    position = models.CharField(_("position"), max_length=100, blank=True)
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, null=True, blank=True, related_name="contacts", verbose_name=_("company")
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=32, blank=True)
+
+    objects = ClientQuerySet["Contact"].as_manager()
+    history = HistoricalRecords(excluded_fields=["version", "updated_at"], m2m_fields=["tags"])
+
+    class Meta:
+        ordering: ClassVar = ["last_name", "first_name", "id"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=~Q(last_name="", first_name=""), name="contact_has_a_name"),
+            *client_constraints("contact"),
+        ]
+        indexes: ClassVar = client_indexes("contact")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(part for part in [self.last_name, self.first_name, self.middle_name] if part)
+
+
+class ContactPointKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    MESSENGER = "messenger", _("Messenger")
+
+
+class ContactPoint(TimeStampedModel):
+    """One phone, e-mail or messenger handle of a contact or a company."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True, related_name="points")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="points")
+    kind = models.CharField(_("kind"), max_length=10, choices=ContactPointKind.choices)
+    value = models.CharField(_("value"), max_length=254, help_text=_("As written."))
+    label = models.CharField(_("label"), max_length=30, blank=True, help_text=_("Work, mobile, home…"))
+    # E.164 for phones, lower-cased address for e-mails, the handle for messengers: what matching uses.
+    normalized = models.CharField(max_length=254, db_index=True)
+    # A phone's digits reversed: its last digits become a prefix (see core.phones).
+    digits_reversed = models.CharField(max_length=20, blank=True, db_index=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering: ClassVar = ["kind", "-is_primary", "id"]
+        verbose_name = _("contact point")
+        verbose_name_plural = _("contact points")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(company__isnull=True, contact__isnull=False)
+                | Q(company__isnull=False, contact__isnull=True),
+                name="contact_point_has_one_owner",
+            ),
+            models.UniqueConstraint(
+                "contact",
+                "kind",
+                condition=Q(is_primary=True, contact__isnull=False),
+                name="contact_one_primary_per_kind",
+            ),
+            models.UniqueConstraint(
+                "company",
+                "kind",
+                condition=Q(is_primary=True, company__isnull=False),
+                name="company_one_primary_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def href(self) -> str:
+        if self.kind == ContactPointKind.PHONE:
+            return f"tel:{self.normalized}"
+        if self.kind == ContactPointKind.EMAIL:
+            return f"mailto:{self.normalized}"
+        return ""
+
+
+class ClientTransfer(models.Model):
+    """Every change of a client's owner: from whom, to whom, by whom, when and why."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True, related_name="transfers")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="transfers")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from"),
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("to"),
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-at", "-id"]
+        verbose_name = _("client transfer")
+        verbose_name_plural = _("client transfers")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(company__isnull=True, contact__isnull=False)
+                | Q(company__isnull=False, contact__isnull=True),
+                name="client_transfer_has_one_client",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_user} → {self.to_user}"

@@ -1,0 +1,324 @@
+"""Every change to the client base goes through these functions: UI, API, imports and jobs alike.
+
+Each runs in one transaction, checks the access policy's edit rights itself (so no path
+can skip them), refuses a stale version, and leaves history rows behind (simple-history
+for field changes, ClientTransfer for owners).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from rapport.accounts import access
+from rapport.accounts.models import Role, User
+from rapport.clients.models import (
+    ClientStatus,
+    ClientTransfer,
+    Company,
+    Contact,
+    ContactPoint,
+    ContactPointKind,
+)
+from rapport.core.phones import phone_parse
+
+type AnyClient = Company | Contact
+
+# Fields that hold a person's personal data (see access.can_edit_personal_data).
+PERSONAL_FIELDS = {"last_name", "first_name", "middle_name", "birthday"}
+COMPANY_FIELDS = {
+    "name",
+    "tax_id",
+    "industry",
+    "address",
+    "website",
+    "notes",
+    "lead_source",
+    "status",
+    "consent_email",
+    "consent_sms",
+}
+CONTACT_FIELDS = {
+    "last_name",
+    "first_name",
+    "middle_name",
+    "position",
+    "company",
+    "birthday",
+    "tax_id",
+    "industry",
+    "address",
+    "website",
+    "notes",
+    "lead_source",
+    "status",
+    "consent_email",
+    "consent_sms",
+}
+
+
+@dataclass(frozen=True)
+class PointInput:
+    kind: str
+    value: str
+    label: str = ""
+    is_primary: bool = False
+
+
+def _client_kwargs(client: AnyClient) -> dict[str, AnyClient]:
+    return {"company": client} if isinstance(client, Company) else {"contact": client}
+
+
+def _check_owner(*, by: User, owner: User | None) -> None:
+    """Managers own what they enter; heads assign within their team; admins and operators to anyone."""
+    if owner is None or owner == by:
+        return
+    if not owner.is_active or owner.role not in {Role.MANAGER, Role.HEAD, Role.AGENT}:
+        raise ValidationError({"owner": _("%(name)s cannot own clients.") % {"name": owner.display_name}})
+    if by.is_admin or by.role == Role.OPERATOR:
+        return
+    if by.role == Role.HEAD and by.team_id is not None and owner.team_id == by.team_id:
+        return
+    raise ValidationError({"owner": _("You can only assign clients to managers of your own team.")})
+
+
+def _save_new(client: AnyClient) -> None:
+    client.full_clean(exclude=["tags"])
+    try:
+        with transaction.atomic():
+            client.save()
+    except IntegrityError as error:
+        # The partial unique index is the last word when two people save the same tax id at once.
+        raise ValidationError({"tax_id": _("Another client already has this tax id.")}) from error
+
+
+def _check_tax_id(model: type[AnyClient], tax_id: str, *, exclude_pk: int | None = None) -> None:
+    if not tax_id:
+        return
+    others = model.objects.alive().filter(tax_id=tax_id)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    holder = others.first()
+    if holder is not None:
+        raise ValidationError({"tax_id": _("This tax id belongs to %(name)s already.") % {"name": holder.display_name}})
+
+
+@transaction.atomic
+def company_create(
+    *, by: User, name: str, owner: User | None = None, points: list[PointInput] | None = None, **fields: Any
+) -> Company:
+    owner = owner or (by if by.role in {Role.MANAGER, Role.HEAD, Role.AGENT} else None)
+    _check_owner(by=by, owner=owner)
+    _check_fields(fields, allowed=COMPANY_FIELDS)
+    _check_tax_id(Company, fields.get("tax_id", ""))
+    company = Company(name=name.strip(), owner=owner, registrant=by, **fields)
+    company._history_user = by  # type: ignore[attr-defined]
+    _save_new(company)
+    for point in points or []:
+        contact_point_add(by=by, client=company, point=point)
+    return company
+
+
+@transaction.atomic
+def contact_create(
+    *, by: User, owner: User | None = None, points: list[PointInput] | None = None, **fields: Any
+) -> Contact:
+    owner = owner or (by if by.role in {Role.MANAGER, Role.HEAD, Role.AGENT} else None)
+    _check_owner(by=by, owner=owner)
+    _check_fields(fields, allowed=CONTACT_FIELDS)
+    if not (fields.get("last_name", "").strip() or fields.get("first_name", "").strip()):
+        raise ValidationError({"last_name": _("Give at least a last or a first name.")})
+    company = fields.get("company")
+    if company is not None and not access.companies_visible_to(by).filter(pk=company.pk).exists():
+        raise ValidationError({"company": _("Choose a company you can see.")})
+    _check_tax_id(Contact, fields.get("tax_id", ""))
+    contact = Contact(owner=owner, registrant=by, **fields)
+    contact._history_user = by  # type: ignore[attr-defined]
+    _save_new(contact)
+    for point in points or []:
+        contact_point_add(by=by, client=contact, point=point)
+    return contact
+
+
+def _check_fields(fields: dict[str, Any], *, allowed: set[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be set here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
+
+
+def _check_version(client: AnyClient, version: int) -> None:
+    """Refuse a save based on an old copy of the record, naming who changed it since and when."""
+    if client.version == version:
+        return
+    latest = client.history.first()
+    who = latest.history_user.display_name if latest and latest.history_user else _("someone")
+    when = formats.date_format(timezone.localtime(client.updated_at), "SHORT_DATETIME_FORMAT")
+    raise ValidationError(
+        _("Changed by %(who)s at %(when)s — reload to see their changes, then edit again.")
+        % {"who": who, "when": when},
+        code="stale",
+    )
+
+
+@transaction.atomic
+def client_update(*, by: User, client: AnyClient, version: int, **changes: Any) -> AnyClient:
+    """Change some fields of a company or contact, within the editor's rights."""
+    model = type(client)
+    locked = _lock(client)
+    if not access.can_edit_client(by, locked) and not access.can_edit_personal_data(by, locked):
+        raise PermissionDenied
+    _check_version(locked, version)
+    _check_fields(changes, allowed=COMPANY_FIELDS if isinstance(locked, Company) else CONTACT_FIELDS)
+    personal = set(changes) & (PERSONAL_FIELDS | ({"name"} if isinstance(locked, Contact) else set()))
+    if personal and not access.can_edit_personal_data(by, locked):
+        raise ValidationError(
+            {field: _("Only operators may change personal data.") for field in personal}, code="personal_data"
+        )
+    if set(changes) - personal and not access.can_edit_client(by, locked):
+        raise PermissionDenied
+    if "tax_id" in changes:
+        _check_tax_id(model, changes["tax_id"], exclude_pk=locked.pk)
+    if "status" in changes and changes["status"] not in ClientStatus.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    if isinstance(locked, Contact) and not (locked.last_name.strip() or locked.first_name.strip()):
+        raise ValidationError({"last_name": _("Give at least a last or a first name.")})
+    locked.full_clean(exclude=["tags"])
+    locked.version = F("version") + 1
+    # simple-history records who changed it, also outside a web request (API, imports, jobs).
+    locked._history_user = by  # type: ignore[union-attr]
+    locked.save(update_fields=[*changes, "version", "updated_at"])
+    locked.refresh_from_db()
+    return locked
+
+
+def _lock(client: AnyClient) -> AnyClient:
+    return type(client).objects.select_for_update().get(pk=client.pk)
+
+
+def _move_owner(*, by: User, locked: AnyClient, to_user: User | None, reason: str) -> ClientTransfer:
+    """Set a locked client's owner and log it; no owner means the shared pool."""
+    previous = locked.owner
+    locked.owner = to_user
+    if to_user is None:
+        locked.status = ClientStatus.POOL
+    elif locked.status == ClientStatus.POOL:
+        locked.status = ClientStatus.ACTIVE
+    locked.version = F("version") + 1
+    locked._history_user = by  # type: ignore[union-attr]
+    locked.save(update_fields=["owner", "status", "version", "updated_at"])
+    return ClientTransfer.objects.create(
+        **_client_kwargs(locked), from_user=previous, to_user=to_user, by=by, reason=reason[:300]
+    )
+
+
+@transaction.atomic
+def client_transfer(*, by: User, client: AnyClient, to_user: User | None, reason: str = "") -> ClientTransfer:
+    """Give a client to another manager (or to nobody, into the pool), logged in the transfer log."""
+    if not access.can_transfer_client(by, client):
+        raise PermissionDenied
+    _check_owner(by=by, owner=to_user)
+    return _move_owner(by=by, locked=_lock(client), to_user=to_user, reason=reason)
+
+
+@transaction.atomic
+def client_take_from_pool(*, by: User, client: AnyClient) -> ClientTransfer:
+    """A manager takes a client from the shared pool: it becomes theirs and active."""
+    if by.role not in {Role.MANAGER, Role.HEAD}:
+        raise PermissionDenied
+    locked = _lock(client)
+    if locked.status != ClientStatus.POOL or locked.is_deleted:
+        raise ValidationError(_("This client is no longer in the pool."))
+    return _move_owner(by=by, locked=locked, to_user=by, reason=_("Taken from the pool"))
+
+
+@transaction.atomic
+def client_delete(*, by: User, client: AnyClient) -> None:
+    """Soft delete: the client goes to the trash, from where admins restore it."""
+    if not access.can_edit_client(by, client) or by.role == Role.AGENT:
+        raise PermissionDenied
+    client.deleted_at, client.deleted_by = timezone.now(), by
+    client._history_user = by  # type: ignore[union-attr]
+    client.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+
+
+@transaction.atomic
+def client_restore(*, by: User, client: AnyClient) -> None:
+    if not access.can_see_trash(by):
+        raise PermissionDenied
+    _check_tax_id(type(client), client.tax_id, exclude_pk=client.pk)
+    client.deleted_at, client.deleted_by = None, None
+    client._history_user = by  # type: ignore[union-attr]
+    client.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+
+
+def _normalize_point(kind: str, value: str) -> tuple[str, str]:
+    """(normalized, digits_reversed) of a contact point, or a ValidationError saying what is expected."""
+    value = value.strip()
+    if not value:
+        raise ValidationError({"value": _("Fill this in.")})
+    if kind == ContactPointKind.PHONE:
+        try:
+            phone = phone_parse(value)
+        except ValidationError as error:
+            raise ValidationError({"value": error.messages}) from error
+        return phone.e164, phone.digits_reversed
+    if kind == ContactPointKind.EMAIL:
+        try:
+            validate_email(value)
+        except ValidationError as error:
+            raise ValidationError({"value": _("Enter an e-mail address like name@example.com.")}) from error
+        return value.lower(), ""
+    if kind == ContactPointKind.MESSENGER:
+        return value.lower(), ""
+    raise ValidationError({"kind": _("Unknown kind of contact.")})
+
+
+@transaction.atomic
+def contact_point_add(*, by: User, client: AnyClient, point: PointInput) -> ContactPoint:
+    if not access.can_edit_personal_data(by, client):
+        raise PermissionDenied
+    normalized, digits_reversed = _normalize_point(point.kind, point.value)
+    existing = ContactPoint.objects.filter(**_client_kwargs(client), kind=point.kind)
+    if existing.filter(normalized=normalized).exists():
+        raise ValidationError({"value": _("This client already has %(value)s.") % {"value": point.value.strip()}})
+    is_primary = point.is_primary or not existing.exists()
+    if is_primary:
+        existing.filter(is_primary=True).update(is_primary=False)
+    contact_point = ContactPoint(
+        **_client_kwargs(client),
+        kind=point.kind,
+        value=point.value.strip(),
+        label=point.label.strip(),
+        normalized=normalized,
+        digits_reversed=digits_reversed,
+        is_primary=is_primary,
+    )
+    contact_point.full_clean()
+    contact_point.save()
+    return contact_point
+
+
+@transaction.atomic
+def contact_point_remove(*, by: User, point: ContactPoint) -> None:
+    client: AnyClient = point.company or point.contact  # type: ignore[assignment]
+    if not access.can_edit_personal_data(by, client):
+        raise PermissionDenied
+    was_primary = point.is_primary
+    siblings = ContactPoint.objects.filter(**_client_kwargs(client), kind=point.kind).exclude(pk=point.pk)
+    point.delete()
+    if was_primary:
+        successor = siblings.order_by("id").first()
+        if successor is not None:
+            successor.is_primary = True
+            successor.save(update_fields=["is_primary", "updated_at"])
