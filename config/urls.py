@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("rapport.core.urls")),
     path("accounts/", include("rapport.accounts.urls")),
+    path("clients/", include("rapport.clients.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

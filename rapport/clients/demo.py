@@ -14,6 +14,7 @@ from random import Random
 from django.utils import timezone
 
 from rapport.clients.models import ClientStatus, Company, Contact, ContactPoint, ContactPointKind, LeadSource, Tag
+from rapport.clients.search import search_fold
 from rapport.core import demo
 from rapport.core.bulk import bulk_insert, ids_after, last_id
 
@@ -99,10 +100,13 @@ def companies_and_contacts(context: demo.DemoContext) -> None:
     for number in range(scale.companies):
         owner_id, status = owner_and_status()
         owners.append((owner_id, locale(owner_id)))
+        name = rng.choice(pools.companies[owners[-1][1]])
+        tax_id = str(7_700_000_000 + number) if rng.random() < 0.7 else ""
         company_rows.append(
             (
-                rng.choice(pools.companies[owners[-1][1]]),
-                str(7_700_000_000 + number) if rng.random() < 0.7 else "",
+                name,
+                tax_id,
+                search_fold(f"{name} {tax_id}"),
                 rng.choice(INDUSTRIES),
                 owner_id,
                 owner_id or rng.choice(manager_ids),
@@ -120,6 +124,7 @@ def companies_and_contacts(context: demo.DemoContext) -> None:
         [
             "name",
             "tax_id",
+            "search_text",
             "industry",
             "owner_id",
             "registrant_id",
@@ -158,6 +163,7 @@ def companies_and_contacts(context: demo.DemoContext) -> None:
                 last,
                 first,
                 middle,
+                search_fold(f"{last} {first} {middle}"),
                 company_id,
                 owner_id,
                 owner_id or rng.choice(manager_ids),
@@ -179,6 +185,7 @@ def companies_and_contacts(context: demo.DemoContext) -> None:
             "last_name",
             "first_name",
             "middle_name",
+            "search_text",
             "company_id",
             "owner_id",
             "registrant_id",

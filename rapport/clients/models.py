@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -96,6 +97,8 @@ class Client(TimeStampedModel):
     consent_sms = models.BooleanField(_("agrees to SMS"), default=False)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    # Names and tax id folded for search (lower case, no accents); indexed by trigrams (see clients.search).
+    search_text = models.CharField(max_length=500, blank=True, editable=False)
     # Optimistic locking: a form carries the version it was drawn from; a stale one is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
@@ -109,6 +112,10 @@ class Client(TimeStampedModel):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_company(self) -> bool:
+        return isinstance(self, Company)
 
 
 def client_constraints(prefix: str) -> list[models.BaseConstraint]:
@@ -135,7 +142,7 @@ class Company(Client):
     tax_id = models.CharField(_("tax id"), max_length=32, blank=True)
 
     objects = ClientQuerySet["Company"].as_manager()
-    history = HistoricalRecords(excluded_fields=["version", "updated_at"], m2m_fields=["tags"])
+    history = HistoricalRecords(excluded_fields=["version", "updated_at", "search_text"], m2m_fields=["tags"])
 
     class Meta:
         ordering: ClassVar = ["name", "id"]
@@ -151,6 +158,9 @@ class Company(Client):
     def display_name(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("clients:company-detail", args=[self.pk])
+
 
 class Contact(Client):
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
@@ -164,7 +174,7 @@ class Contact(Client):
     tax_id = models.CharField(_("tax id"), max_length=32, blank=True)
 
     objects = ClientQuerySet["Contact"].as_manager()
-    history = HistoricalRecords(excluded_fields=["version", "updated_at"], m2m_fields=["tags"])
+    history = HistoricalRecords(excluded_fields=["version", "updated_at", "search_text"], m2m_fields=["tags"])
 
     class Meta:
         ordering: ClassVar = ["last_name", "first_name", "id"]
@@ -182,6 +192,9 @@ class Contact(Client):
     @property
     def display_name(self) -> str:
         return " ".join(part for part in [self.last_name, self.first_name, self.middle_name] if part)
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:contact-detail", args=[self.pk])
 
 
 class ContactPointKind(models.TextChoices):

@@ -27,6 +27,7 @@ from rapport.clients.models import (
     ContactPoint,
     ContactPointKind,
 )
+from rapport.clients.search import search_text_of
 from rapport.core.phones import phone_parse
 
 type AnyClient = Company | Contact
@@ -90,6 +91,7 @@ def _check_owner(*, by: User, owner: User | None) -> None:
 
 
 def _save_new(client: AnyClient) -> None:
+    client.search_text = search_text_of(client)
     client.full_clean(exclude=["tags"])
     try:
         with transaction.atomic():
@@ -194,10 +196,11 @@ def client_update(*, by: User, client: AnyClient, version: int, **changes: Any) 
     if isinstance(locked, Contact) and not (locked.last_name.strip() or locked.first_name.strip()):
         raise ValidationError({"last_name": _("Give at least a last or a first name.")})
     locked.full_clean(exclude=["tags"])
+    locked.search_text = search_text_of(locked)
     locked.version = F("version") + 1
     # simple-history records who changed it, also outside a web request (API, imports, jobs).
     locked._history_user = by  # type: ignore[union-attr]
-    locked.save(update_fields=[*changes, "version", "updated_at"])
+    locked.save(update_fields=[*changes, "search_text", "version", "updated_at"])
     locked.refresh_from_db()
     return locked
 

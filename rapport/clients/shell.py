@@ -1,0 +1,59 @@
+"""What clients adds to the shell: companies and contacts in the global search."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from rapport.accounts import access
+from rapport.accounts.models import User
+from rapport.clients.models import Company, Contact
+from rapport.clients.search import clients_matching
+from rapport.core import search
+
+
+def _primary_phone(client: Company | Contact) -> str:
+    return next((point.value for point in getattr(client, "primary_points", []) if point.kind == "phone"), "")
+
+
+def search_companies(user: User, query: str, limit: int) -> list[search.SearchHit]:
+    found = clients_matching(access.companies_visible_to(user), query).select_related("owner")
+    return [
+        search.SearchHit(
+            title=company.name,
+            url=company.get_absolute_url(),
+            subtitle=" · ".join(
+                part
+                for part in [
+                    company.tax_id,
+                    _primary_phone(company),
+                    company.owner.display_name if company.owner else "",
+                ]
+                if part
+            ),
+        )
+        for company in found.order_by("name", "id")[:limit]
+    ]
+
+
+def search_contacts(user: User, query: str, limit: int) -> list[search.SearchHit]:
+    found = clients_matching(access.contacts_visible_to(user), query).select_related("company", "owner")
+    return [
+        search.SearchHit(
+            title=contact.display_name,
+            url=contact.get_absolute_url(),
+            subtitle=" · ".join(
+                part
+                for part in [contact.company.name if contact.company else contact.position, _primary_phone(contact)]
+                if part
+            ),
+        )
+        for contact in found.order_by("last_name", "first_name", "id")[:limit]
+    ]
+
+
+search.register(
+    search.SearchProvider(key="contacts", label=_("Contacts"), icon="user", search=search_contacts, order=10)
+)
+search.register(
+    search.SearchProvider(key="companies", label=_("Companies"), icon="building", search=search_companies, order=20)
+)

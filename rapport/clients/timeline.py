@@ -1,0 +1,83 @@
+"""The client timeline: one chronological feed that apps add entry types to.
+
+An app registers a source: a function that returns the latest entries it has for a
+client (at most ``limit``, newest first, with the queries it needs bounded). The card
+merges every source's entries and shows the newest.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext as _
+
+from rapport.clients.models import ClientTransfer, Company
+
+if TYPE_CHECKING:
+    from rapport.clients.services import AnyClient
+
+TIMELINE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # a short key for styling and tests: "transfer", "created", "call" …
+    icon: str
+    title: str
+    body: str = ""
+    by: str = ""
+    url: str = ""
+
+
+Source = Callable[["AnyClient", int], list[TimelineEntry]]
+_sources: dict[str, Source] = {}
+
+
+def register(key: str, source: Source) -> None:
+    _sources[key] = source
+
+
+def timeline_for(client: AnyClient, *, limit: int = TIMELINE_SIZE) -> list[TimelineEntry]:
+    streams = [source(client, limit) for source in _sources.values()]
+    return list(heapq.merge(*streams, key=lambda entry: entry.at, reverse=True))[:limit]
+
+
+def _transfers(client: AnyClient, limit: int) -> list[TimelineEntry]:
+    kind = "company" if isinstance(client, Company) else "contact"
+    transfers = ClientTransfer.objects.filter(**{kind: client}).select_related("from_user", "to_user", "by")[:limit]
+    entries = []
+    for transfer in transfers:
+        source = transfer.from_user.display_name if transfer.from_user else _("the pool")
+        target = transfer.to_user.display_name if transfer.to_user else _("the pool")
+        entries.append(
+            TimelineEntry(
+                at=transfer.at,
+                kind="transfer",
+                icon="arrow-right",
+                title=_("Moved from %(source)s to %(target)s") % {"source": source, "target": target},
+                body=transfer.reason,
+                by=transfer.by.display_name if transfer.by else "",
+            )
+        )
+    return entries
+
+
+def _registered(client: AnyClient, limit: int) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(
+            at=client.created_at,
+            kind="created",
+            icon="user-plus",
+            title=_("Registered in Rapport"),
+            by=client.registrant.display_name if client.registrant else "",
+        )
+    ]
+
+
+register("transfers", _transfers)
+register("registered", _registered)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from rapport.clients import views
+
+app_name = "clients"
+
+urlpatterns = [
+    path("companies/<int:company_id>/", views.company_detail, name="company-detail"),
+    path("contacts/<int:contact_id>/", views.contact_detail, name="contact-detail"),
+]
