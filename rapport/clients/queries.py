@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rapport.clients.models import ClientTransfer, Company, ContactPoint
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from rapport.accounts import access
+from rapport.accounts.models import User
+from rapport.clients.models import ClientTransfer, Company, Contact, ContactPoint
 
 if TYPE_CHECKING:
     from rapport.clients.services import AnyClient
@@ -69,3 +74,80 @@ def points_of(client: AnyClient) -> list[ContactPoint]:
 def transfers_of(client: AnyClient) -> list[ClientTransfer]:
     kind = "company" if isinstance(client, Company) else "contact"
     return list(ClientTransfer.objects.filter(**{kind: client}).select_related("from_user", "to_user", "by")[:50])
+
+
+# ---- Client lists ---------------------------------------------------------------------------
+
+PAGE_SIZE = 25
+# Lists never count more than this: an exact COUNT(*) over 200k rows costs more than the page.
+COUNT_CAP = 1_000
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    rows: list[Any]
+    number: int
+    has_next: bool
+    total: int
+    total_capped: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + 1 if self.rows else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + len(self.rows)
+
+
+def client_list(user: User, model: type[Company] | type[Contact], filters: dict[str, Any]) -> QuerySet[Any]:
+    """The visible companies or contacts matching the list filters, in the chosen order."""
+    from rapport.clients.forms import OWNER_ME, OWNER_NONE, SORTS
+
+    visible: QuerySet[Any] = access.companies_visible_to(user) if model is Company else access.contacts_visible_to(user)
+    rows = visible.select_related("owner", "lead_source", *(["company"] if model is Contact else []))
+    owner = filters.get("owner")
+    if owner == OWNER_ME:
+        rows = rows.filter(owner=user)
+    elif owner == OWNER_NONE:
+        rows = rows.filter(owner__isnull=True)
+    elif owner:
+        rows = rows.filter(owner_id=int(owner))
+    if filters.get("status"):
+        rows = rows.filter(status=filters["status"])
+    if filters.get("source"):
+        rows = rows.filter(lead_source=filters["source"])
+    if filters.get("tag"):
+        rows = rows.filter(tags=filters["tag"])
+    zone = timezone.get_current_timezone()
+    if filters.get("contacted_after"):
+        rows = rows.filter(last_contact_at__gte=datetime.combine(filters["contacted_after"], time.min, zone))
+    if filters.get("contacted_before"):
+        rows = rows.filter(
+            last_contact_at__lt=datetime.combine(filters["contacted_before"] + timedelta(days=1), time.min, zone)
+        )
+    if filters.get("birthday_month") and model is Contact:
+        rows = rows.filter(**{"birthday__month": filters["birthday_month"]})
+    order = SORTS.get(filters.get("sort") or "last_contact", SORTS["last_contact"])[1]
+    if order:
+        rows = rows.order_by(*order)
+    primary = Prefetch("points", queryset=ContactPoint.objects.filter(is_primary=True), to_attr="primary_points")
+    return rows.prefetch_related(primary)
+
+
+def client_page(rows: QuerySet[Any], number: int) -> ClientPage:
+    number = max(1, number)
+    start = (number - 1) * PAGE_SIZE
+    found = list(rows[start : start + PAGE_SIZE + 1])
+    total = rows.order_by()[: COUNT_CAP + 1].count()
+    return ClientPage(
+        rows=found[:PAGE_SIZE],
+        number=number,
+        has_next=len(found) > PAGE_SIZE,
+        total=min(total, COUNT_CAP),
+        total_capped=total > COUNT_CAP,
+    )

@@ -1,4 +1,4 @@
-"""What clients adds to the shell: companies and contacts in the global search."""
+"""What clients adds to the shell: the company and contact lists, and both in the global search."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rapport.accounts import access
 from rapport.accounts.models import User
 from rapport.clients.models import Company, Contact
 from rapport.clients.search import clients_matching
-from rapport.core import search
+from rapport.core import navigation, search
 
 
 def _primary_phone(client: Company | Contact) -> str:
@@ -56,4 +56,13 @@ search.register(
 )
 search.register(
     search.SearchProvider(key="companies", label=_("Companies"), icon="building", search=search_companies, order=20)
+)
+
+navigation.register(
+    navigation.NavItem(key="contacts", label=_("Contacts"), url_name="clients:contact-list", icon="user", order=10)
+)
+navigation.register(
+    navigation.NavItem(
+        key="companies", label=_("Companies"), url_name="clients:company-list", icon="building", order=20
+    )
 )

@@ -7,7 +7,3 @@ from rapport.core import bench
 bench.register(bench.BenchOperation(key=bench.TRIVIAL, title="trivial view (/ping)", path=lambda _: "/ping", user=""))
 bench.register(bench.BenchOperation(key="login page", title="login page", path=lambda _: "/accounts/login/", user=""))
 bench.register(bench.BenchOperation(key="home page", title="home page", path=lambda _: "/"))
-
-# The people of data set M; later apps register their own tables in their bench_ops.py.
-bench.register_table("accounts.User")
-bench.register_table("accounts.Team")

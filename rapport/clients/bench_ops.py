@@ -1,0 +1,53 @@
+"""The client base's benchmark operations (targets from shared/DESIGN.md), signed in as the demo manager."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from rapport.clients.models import Company, Contact, ContactPoint
+from rapport.core import bench
+
+
+def _managers_contact(context: bench.BenchContext) -> Contact:
+    contact = context.objects(Contact).filter(owner__username="manager", company__isnull=False).order_by("pk").first()
+    if contact is None:
+        raise LookupError("the demo manager owns no contact: load the demo data first")
+    return contact
+
+
+def _phone_tail(context: bench.BenchContext) -> str:
+    point = context.objects(ContactPoint).filter(contact=_managers_contact(context), kind="phone").first()
+    assert point is not None
+    return point.value[-9:]  # "345-67-89", as a manager types what they remember
+
+
+def _name_fragment(context: bench.BenchContext) -> str:
+    return _managers_contact(context).last_name[:4]
+
+
+def _company_card(context: bench.BenchContext) -> str:
+    company = context.objects(Company).filter(owner__username="manager").order_by("pk").first()
+    assert company is not None
+    return f"/clients/companies/{company.pk}/"
+
+
+bench.register(
+    bench.BenchOperation(
+        key="search: phone tail",
+        title="global search by the last digits of a phone",
+        path=lambda context: f"/search/?q={quote(_phone_tail(context))}",
+        target_ms=30,
+    )
+)
+bench.register(
+    bench.BenchOperation(
+        key="search: name fragment",
+        title="global search by a name fragment",
+        path=lambda context: f"/search/?q={quote(_name_fragment(context))}",
+        target_ms=30,
+    )
+)
+bench.register(bench.BenchOperation(key="client card", title="company card", path=_company_card, target_ms=40))
+
+for model in ("clients.Company", "clients.Contact", "clients.ContactPoint"):
+    bench.register_table(model)
