@@ -43,6 +43,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choice(name: str, choices: list[str], *, default: str) -> str:
+    value = env_str(name) or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
+def env_map(name: str) -> dict[str, str]:
+    """Read "key:value,key:value" (e.g. RAPPORT_CLIENT_SCOPES=manager:team,head:all)."""
+    result = {}
+    for item in env_list(name, []):
+        key, sep, value = item.partition(":")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name} must look like key:value,key:value; {item!r} does not.")
+        result[key.strip()] = value.strip()
+    return result
+
+
 def database_from_url(url: str, *, base_dir: Path) -> dict[str, Any]:
     """Turn DATABASE_URL into a Django DATABASES entry (SQLite or PostgreSQL)."""
     scheme = url.split(":", 1)[0].lower()

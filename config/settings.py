@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from config.env import (
     database_from_url,
     env_bool,
+    env_choice,
     env_list,
+    env_map,
     env_str,
     mailer_from_url,
     persisted_secret_key,
@@ -171,6 +173,11 @@ if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
+
+# Company policies on client data (see docs/configuration.md): which clients each role sees,
+# e.g. "manager:team,head:all", and who may change personal data ("owners" or "operators").
+RAPPORT_CLIENT_SCOPES = env_map("RAPPORT_CLIENT_SCOPES")
+RAPPORT_PERSONAL_DATA_EDITORS = env_choice("RAPPORT_PERSONAL_DATA_EDITORS", ["owners", "operators"], default="owners")
 
 # Emit a Server-Timing header so `make bench` reads server time, not client overhead.
 SERVER_TIMING = env_bool("RAPPORT_SERVER_TIMING", default=False)

@@ -75,8 +75,12 @@ EDITING_ROLES = {Role.ADMIN, Role.OPERATOR, Role.HEAD, Role.MANAGER, Role.AGENT}
 def client_scope(user: User) -> Scope:
     if user.is_superuser:
         return Scope.ALL
-    configured = getattr(settings, "RAPPORT_CLIENT_SCOPES", {})
-    return Scope(configured.get(user.role, DEFAULT_CLIENT_SCOPES[user.role]))
+    configured = settings.RAPPORT_CLIENT_SCOPES.get(user.role)
+    try:
+        return Scope(configured) if configured else DEFAULT_CLIENT_SCOPES[user.role]
+    except ValueError:
+        # A mistyped scope must not widen access: fall back to the role's default.
+        return DEFAULT_CLIENT_SCOPES[user.role]
 
 
 def client_visibility(user: User) -> Q:
@@ -134,7 +138,7 @@ def can_edit_personal_data(user: User, client: Company | Contact) -> bool:
     """Names, contact points, birthdays: operators and admins always; owners too unless the company restricts it."""
     if user.is_active and (user.is_admin or user.role == Role.OPERATOR):
         return True
-    if getattr(settings, "RAPPORT_PERSONAL_DATA_EDITORS", "owners") == "operators":
+    if settings.RAPPORT_PERSONAL_DATA_EDITORS == "operators":
         return False
     return can_edit_client(user, client)
 

@@ -98,3 +98,11 @@ def test_personal_data_can_be_reserved_for_operators(
     assert not access.can_edit_personal_data(personas["manager"], client)
     assert access.can_edit_personal_data(personas["operator"], client)
     assert access.can_edit_personal_data(personas["admin"], client)
+
+
+def test_a_mistyped_scope_never_widens_access(
+    personas: dict[str, User], clients: dict[str, Company], settings: object
+) -> None:
+    settings.RAPPORT_CLIENT_SCOPES = {"manager": "everything"}  # type: ignore[attr-defined]
+    seen = set(access.companies_visible_to(personas["manager"]).values_list("name", flat=True))
+    assert seen == {"Manager Ltd", "Pool Ltd"}

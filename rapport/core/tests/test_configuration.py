@@ -60,3 +60,16 @@ def test_secret_key_is_generated_once_and_private(tmp_path: Path) -> None:
     assert len(first) >= 50
     assert persisted_secret_key(path) == first
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_key_value_maps_and_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.env import env_choice, env_map
+
+    monkeypatch.setenv("SCOPES", "manager:team, head:all")
+    assert env_map("SCOPES") == {"manager": "team", "head": "all"}
+    monkeypatch.setenv("SCOPES", "manager")
+    with pytest.raises(ImproperlyConfigured, match="key:value"):
+        env_map("SCOPES")
+    monkeypatch.setenv("EDITORS", "everyone")
+    with pytest.raises(ImproperlyConfigured, match="EDITORS must be one of owners, operators"):
+        env_choice("EDITORS", ["owners", "operators"], default="owners")
