@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rapport.accounts import access
 from rapport.accounts.models import User
 from rapport.clients.models import Company, Contact
-from rapport.clients.search import clients_matching
+from rapport.clients.search import find_clients
 from rapport.core import navigation, search
 
 
@@ -16,7 +16,7 @@ def _primary_phone(client: Company | Contact) -> str:
 
 
 def search_companies(user: User, query: str, limit: int) -> list[search.SearchHit]:
-    found = clients_matching(access.companies_visible_to(user), query).select_related("owner")
+    found = find_clients(access.companies_visible_to(user).select_related("owner"), query, limit=limit)
     return [
         search.SearchHit(
             title=company.name,
@@ -31,12 +31,12 @@ def search_companies(user: User, query: str, limit: int) -> list[search.SearchHi
                 if part
             ),
         )
-        for company in found.order_by("name", "id")[:limit]
+        for company in sorted(found, key=lambda company: (company.name, company.pk))
     ]
 
 
 def search_contacts(user: User, query: str, limit: int) -> list[search.SearchHit]:
-    found = clients_matching(access.contacts_visible_to(user), query).select_related("company", "owner")
+    found = find_clients(access.contacts_visible_to(user).select_related("company", "owner"), query, limit=limit)
     return [
         search.SearchHit(
             title=contact.display_name,
@@ -47,7 +47,7 @@ def search_contacts(user: User, query: str, limit: int) -> list[search.SearchHit
                 if part
             ),
         )
-        for contact in found.order_by("last_name", "first_name", "id")[:limit]
+        for contact in sorted(found, key=lambda contact: (contact.display_name, contact.pk))
     ]
 
 
