@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from typing import ClassVar
 
@@ -24,13 +25,20 @@ class Role(models.TextChoices):
     AGENT = "agent", _("Agent / partner")
 
 
+@functools.cache
+def known_time_zones() -> frozenset[str]:
+    """IANA zone names; read from disk once (available_timezones() walks the tz database each call)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value and value not in zoneinfo.available_timezones():
+    if value and value not in known_time_zones():
         raise ValidationError(_("Unknown time zone: %(value)s."), params={"value": value})
 
 
+@functools.cache
 def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()) if "/" in name]
+    return [(name, name.replace("_", " ")) for name in sorted(known_time_zones()) if "/" in name]
 
 
 class Team(TimeStampedModel):

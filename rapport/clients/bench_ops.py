@@ -31,23 +31,46 @@ def _company_card(context: bench.BenchContext) -> str:
     return f"/clients/companies/{company.pk}/"
 
 
+# The search box asks as the user types: htmx fetches the results partial, not the page.
+SEARCH_BOX = {"HX-Request": "true", "HX-Target": "global-search-results"}
+
 bench.register(
     bench.BenchOperation(
         key="search: phone tail",
-        title="global search by the last digits of a phone",
+        title="search box: the last digits of a phone",
         path=lambda context: f"/search/?q={quote(_phone_tail(context))}",
         target_ms=30,
+        headers=SEARCH_BOX,
     )
 )
 bench.register(
     bench.BenchOperation(
         key="search: name fragment",
-        title="global search by a name fragment",
+        title="search box: a name fragment",
         path=lambda context: f"/search/?q={quote(_name_fragment(context))}",
         target_ms=30,
+        headers=SEARCH_BOX,
     )
 )
 bench.register(bench.BenchOperation(key="client card", title="company card", path=_company_card, target_ms=40))
 
 for model in ("clients.Company", "clients.Contact", "clients.ContactPoint"):
     bench.register_table(model)
+
+bench.register(
+    bench.BenchOperation(
+        key="client list",
+        title="contact list: mine, active, oldest contact first",
+        path=lambda context: "/clients/contacts/?owner=me&status=active&sort=last_contact",
+        target_ms=30,
+    )
+)
+bench.register(
+    bench.BenchOperation(
+        key="client list (head)",
+        title="company list of a head's whole team",
+        path=lambda context: "/clients/companies/",
+        user="head",
+        target_ms=30,
+    )
+)

@@ -12,8 +12,8 @@ ratio to its server time, which stays comparable on a noisy machine.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db.models import Model, QuerySet
@@ -43,6 +43,8 @@ class BenchOperation:
     path: Callable[[BenchContext], str]
     user: str = "manager"  # username to sign in as (password: the demo one), or "" for anonymous
     target_ms: float | None = None  # p95 server time the design promises, if any
+    # Extra request headers, e.g. those htmx sends, to time the partial a page swaps in.
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 _operations: dict[str, BenchOperation] = {}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.db import connection
 from django.utils.module_loading import module_has_submodule
 from faker import Faker
 
@@ -110,6 +111,10 @@ def load(scale_name: str, *, log: Callable[[str], Any] = print) -> DemoContext:
         function(context)
         app, step = name.split(".")[1], name.rsplit(".", 1)[-1]
         log(f"  {app} · {step}: {time.monotonic() - step_started:.1f} s")
+    # Fresh planner statistics: without them the first queries on millions of new rows
+    # pick plans for empty tables (PostgreSQL's autovacuum would only catch up later).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     log(f"Demo data, scale {scale_name}, loaded in {time.monotonic() - started:.1f} s.")
     log(f"Sign in as manager, head, operator, marketer, analyst or agent with the password “{DEMO_PASSWORD}”.")
     return context

@@ -337,11 +337,17 @@ class Harness:
         self.base_url = base_url
         self._cookies: dict[str, httpx.Cookies] = {}
 
-    def client(self, user: str) -> httpx.Client:
+    def client(self, operation: bench.BenchOperation) -> httpx.Client:
+        user = operation.user
         if user and user not in self._cookies:
             self._cookies[user] = self._sign_in(user)
         # A client copies the cookies it is given, so threads never share a cookie jar.
-        return httpx.Client(base_url=self.base_url, timeout=REQUEST_TIMEOUT_SECONDS, cookies=self._cookies.get(user))
+        return httpx.Client(
+            base_url=self.base_url,
+            timeout=REQUEST_TIMEOUT_SECONDS,
+            cookies=self._cookies.get(user),
+            headers=dict(operation.headers),
+        )
 
     def _sign_in(self, user: str) -> httpx.Cookies:
         with httpx.Client(base_url=self.base_url, timeout=REQUEST_TIMEOUT_SECONDS) as client:
@@ -357,7 +363,7 @@ class Harness:
             return client.cookies
 
     def measure(self, operation: bench.BenchOperation, path: str, requests: int) -> Measurement:
-        with self.client(operation.user) as client:
+        with self.client(operation) as client:
             for _ in range(WARMUP_REQUESTS):
                 server_ms(client, path)
             started = time.perf_counter()
@@ -373,7 +379,7 @@ class Harness:
 
     def _concurrent_rate(self, operation: bench.BenchOperation, path: str, requests: int) -> float:
         """Requests per second with THREADS clients asking at once, `requests` in all."""
-        clients = [self.client(operation.user) for _ in range(THREADS)]
+        clients = [self.client(operation) for _ in range(THREADS)]
         stop = threading.Event()  # set on a failure or Ctrl-C, so that no thread keeps asking
 
         def ask(client: httpx.Client, count: int) -> None:
