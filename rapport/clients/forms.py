@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from rapport.accounts import access
 from rapport.accounts.models import User
 from rapport.clients.models import ClientStatus, LeadSource, Tag
+from rapport.core.phones import phone_parse
 
 # Never-contacted clients count as the most neglected: first when oldest come first, last otherwise
 # (said explicitly, since SQLite and PostgreSQL place NULLs differently by default).
@@ -72,4 +73,81 @@ class ClientFilterForm(forms.Form):
         after, before = cleaned.get("contacted_after"), cleaned.get("contacted_before")
         if after and before and after > before:
             self.add_error("contacted_before", _("This date is before the “from” date."))
+        return cleaned
+
+
+class TransferForm(forms.Form):
+    to_user = forms.ModelChoiceField(
+        label=_("New owner"), queryset=User.objects.none(), required=False, empty_label=_("Nobody — to the pool")
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owners = User.objects.filter(is_active=True, role__in=["manager", "head", "agent"])
+        if not user.is_admin:
+            owners = owners.filter(team=user.team) if user.team_id else owners.none()
+        field: forms.ModelChoiceField[User] = self.fields["to_user"]  # type: ignore[assignment]
+        field.queryset = owners.order_by("first_name", "last_name")
+
+
+def _owner_choices(user: User) -> Any:
+    """Whom a new client may be given to: yourself, your team (heads), anyone (admins, operators)."""
+    owners = User.objects.filter(is_active=True, role__in=["manager", "head", "agent"])
+    if user.is_admin or user.role == "operator":
+        return owners
+    if user.role == "head" and user.team_id:
+        return owners.filter(team=user.team)
+    return owners.filter(pk=user.pk)
+
+
+class ClientCreateForm(forms.Form):
+    """What a new company or contact needs; phones and e-mails are checked here so errors sit by their field."""
+
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    lead_source = forms.ModelChoiceField(
+        label=_("Lead source"), queryset=LeadSource.objects.filter(is_active=True), required=False, empty_label="—"
+    )
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    consent_email = forms.BooleanField(label=_("Agrees to e-mail"), required=False)
+    consent_sms = forms.BooleanField(label=_("Agrees to SMS"), required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner_field: forms.ModelChoiceField[User] = self.fields["owner"]  # type: ignore[assignment]
+        owner_field.queryset = _owner_choices(user)
+        owner_field.empty_label = _("Me") if user.role in {"manager", "head", "agent"} else _("Nobody — the pool")
+
+    def clean_phone(self) -> str:
+        phone = str(self.cleaned_data.get("phone", "")).strip()
+        if phone:
+            phone_parse(phone)  # raises the message with the expected format
+        return phone
+
+
+class CompanyCreateForm(ClientCreateForm):
+    name = forms.CharField(label=_("Company name"), max_length=200)
+    tax_id = forms.CharField(label=_("Tax id"), max_length=32, required=False)
+    industry = forms.CharField(label=_("Industry"), max_length=100, required=False)
+    website = forms.URLField(label=_("Website"), max_length=200, required=False, assume_scheme="https")
+
+    field_order = ["name", "tax_id", "phone", "email", "industry", "website", "address", "owner", "lead_source"]
+
+
+class ContactCreateForm(ClientCreateForm):
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    middle_name = forms.CharField(label=_("Middle name"), max_length=100, required=False)
+    position = forms.CharField(label=_("Position"), max_length=100, required=False)
+    birthday = forms.DateField(label=_("Birthday"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    field_order = ["last_name", "first_name", "middle_name", "position", "phone", "email", "birthday", "owner"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not (cleaned.get("last_name", "").strip() or cleaned.get("first_name", "").strip()):
+            self.add_error("last_name", _("Give at least a last or a first name."))
         return cleaned

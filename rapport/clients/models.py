@@ -117,6 +117,11 @@ class Client(TimeStampedModel):
     def is_company(self) -> bool:
         return isinstance(self, Company)
 
+    @property
+    def kind(self) -> str:
+        """ "company" or "contact": the word in URLs shared by both kinds."""
+        return "company" if isinstance(self, Company) else "contact"
+
 
 def client_constraints(prefix: str) -> list[models.BaseConstraint]:
     """Unique tax id among clients not in the trash; unique external id (imports upsert by it)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -151,3 +153,70 @@ def client_page(rows: QuerySet[Any], number: int) -> ClientPage:
         total=min(total, COUNT_CAP),
         total_capped=total > COUNT_CAP,
     )
+
+
+# ---- Duplicates -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """A client that may be the one being entered. Only its name and owner are shown, even out of scope."""
+
+    name: str
+    owner: str
+    reason: str
+    url: str  # empty when the user may not open it
+
+
+DUPLICATES_SHOWN = 5
+
+
+def possible_duplicates(user: User, *, phone: str = "", email: str = "", name: str = "") -> list[PossibleDuplicate]:
+    """Clients already in the base with this phone, e-mail or exact name — whoever owns them."""
+    from django.db.models import Q
+    from django.utils.translation import gettext as _
+
+    from rapport.clients.search import search_fold
+    from rapport.core.phones import phone_parse
+
+    point_match = Q(pk__in=[])
+    if phone.strip():
+        with contextlib.suppress(ValidationError):  # not a phone yet: nothing to match
+            point_match |= Q(kind="phone", normalized=phone_parse(phone).e164)
+    if email.strip():
+        point_match |= Q(kind="email", normalized=email.strip().lower())
+    found: list[tuple[Company | Contact, str]] = []
+    for point in ContactPoint.objects.filter(point_match).select_related("company__owner", "contact__owner")[
+        :DUPLICATES_SHOWN
+    ]:
+        client = point.company or point.contact
+        if client is not None and not client.is_deleted:
+            found.append((client, _("same phone") if point.kind == "phone" else _("same e-mail")))
+    folded = search_fold(name)
+    if len(folded) >= 3:
+        for model in (Company, Contact):
+            for client in model.objects.alive().filter(search_text=folded).select_related("owner")[:DUPLICATES_SHOWN]:
+                found.append((client, _("same name")))
+    visible_companies = set(
+        access.companies_visible_to(user)
+        .filter(pk__in=[c.pk for c, _ in found if isinstance(c, Company)])
+        .values_list("pk", flat=True)
+    )
+    visible_contacts = set(
+        access.contacts_visible_to(user)
+        .filter(pk__in=[c.pk for c, _ in found if isinstance(c, Contact)])
+        .values_list("pk", flat=True)
+    )
+    result: dict[tuple[str, int], PossibleDuplicate] = {}
+    for client, reason in found:
+        visible = client.pk in (visible_companies if isinstance(client, Company) else visible_contacts)
+        result.setdefault(
+            (client.kind, client.pk),
+            PossibleDuplicate(
+                name=client.display_name,
+                owner=client.owner.display_name if client.owner else _("the pool"),
+                reason=reason,
+                url=client.get_absolute_url() if visible else "",
+            ),
+        )
+    return list(result.values())[:DUPLICATES_SHOWN]
