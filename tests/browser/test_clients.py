@@ -34,3 +34,19 @@ def test_find_by_phone_tail_and_open_the_card(page: Page, live_server, personas:
     page.select_option("#id_status", "frozen")
     expect(page.locator("#client-table")).to_contain_text("No clients match these filters.")
     assert "status=frozen" in page.url
+
+
+def test_duplicate_hint_while_typing_a_new_contact(page: Page, live_server, personas: dict[str, User]) -> None:  # type: ignore[no-untyped-def]
+    services.contact_create(
+        by=personas["outsider"], last_name="Smirnova", first_name="Olga", points=[PointInput("email", "olga@x.test")]
+    )
+    sign_in(page, live_server.url, "manager")
+    page.goto(f"{live_server.url}/clients/contacts/new/")
+    page.fill("#id_email", "OLGA@x.test")
+    expect(page.locator("#duplicates")).to_contain_text("Smirnova Olga")
+    expect(page.locator("#duplicates")).to_contain_text("Oscar Outsider")
+    # Saving a genuinely new person works from the same form.
+    page.fill("#id_email", "")
+    page.fill("#id_last_name", "Newman")
+    page.click("#client-form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Newman")
