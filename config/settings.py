@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rapport.core",
     "rapport.accounts",
     "rapport.clients",
+    "rapport.api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "crontask",
     "simple_history",
+    # Only for its static files: the API docs then load Swagger from us, as the CSP requires.
+    "ninja",
 ]
 
 MIDDLEWARE = [

@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from rapport.api.api import api
+
 urlpatterns = [
     path("", include("rapport.core.urls")),
     path("accounts/", include("rapport.accounts.urls")),
     path("clients/", include("rapport.clients.urls")),
+    path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -137,9 +137,7 @@ def contact_create(
     _check_fields(fields, allowed=CONTACT_FIELDS)
     if not (fields.get("last_name", "").strip() or fields.get("first_name", "").strip()):
         raise ValidationError({"last_name": _("Give at least a last or a first name.")})
-    company = fields.get("company")
-    if company is not None and not access.companies_visible_to(by).filter(pk=company.pk).exists():
-        raise ValidationError({"company": _("Choose a company you can see.")})
+    _check_company_visible(by=by, company=fields.get("company"))
     _check_tax_id(Contact, fields.get("tax_id", ""))
     contact = Contact(owner=owner, registrant=by, **fields)
     contact._history_user = by  # type: ignore[attr-defined]
@@ -147,6 +145,11 @@ def contact_create(
     for point in points or []:
         contact_point_add(by=by, client=contact, point=point)
     return contact
+
+
+def _check_company_visible(*, by: User, company: Company | None) -> None:
+    if company is not None and not access.companies_visible_to(by).filter(pk=company.pk).exists():
+        raise ValidationError({"company": _("Choose a company you can see.")})
 
 
 def _check_fields(fields: dict[str, Any], *, allowed: set[str]) -> None:
@@ -189,6 +192,8 @@ def client_update(*, by: User, client: AnyClient, version: int, **changes: Any) 
         raise PermissionDenied
     if "tax_id" in changes:
         _check_tax_id(model, changes["tax_id"], exclude_pk=locked.pk)
+    if "company" in changes:
+        _check_company_visible(by=by, company=changes["company"])
     if "status" in changes and changes["status"] not in ClientStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
     for field, value in changes.items():

@@ -52,7 +52,8 @@ def test_manager_cannot_give_a_new_client_to_someone_else(teammate: User, as_man
 def test_duplicates_show_name_and_owner_even_out_of_scope(
     outsider: User, manager: User, as_manager: Client, settings: object
 ) -> None:
-    settings.DEFAULT_PHONE_REGION = "RU"  # type: ignore[attr-defined]  (a Russian company: "8 912 …" is national)
+    # A Russian company: "8 912 …" is a national number there.
+    settings.DEFAULT_PHONE_REGION = "RU"  # type: ignore[attr-defined]
     services.contact_create(
         by=outsider, last_name="Smirnova", first_name="Olga", points=[PointInput("phone", "+7 912 000-11-22")]
     )

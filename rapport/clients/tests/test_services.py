@@ -133,3 +133,11 @@ def test_one_primary_per_kind(manager: User) -> None:
     services.contact_point_remove(by=manager, point=second)
     first.refresh_from_db()
     assert first.is_primary
+
+
+def test_a_contact_cannot_be_moved_to_an_invisible_company(manager: User, outsider: User) -> None:
+    contact = services.contact_create(by=manager, last_name="Lee")
+    theirs = services.company_create(by=outsider, name="Theirs")
+    with pytest.raises(ValidationError) as caught:
+        services.client_update(by=manager, client=contact, version=1, company=theirs)
+    assert "Choose a company you can see." in caught.value.message_dict["company"]

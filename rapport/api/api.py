@@ -1,0 +1,44 @@
+"""The Rapport API: /api/v1/ for programs, /api/docs for people.
+
+Callers sign in with a Bearer token (``api.auth``) or, from the browser, with their
+session (CSRF checked on unsafe methods). Errors answer as JSON ``{"detail": …}``: a
+service's ValidationError is a 422 keyed by field, PermissionDenied a 403, a record
+out of the caller's scope a 404 — never a 500 for bad input.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from rapport.api.auth import BearerToken
+from rapport.clients.api import router as clients_router
+
+api = NinjaAPI(
+    title="Rapport API",
+    version="1",
+    urls_namespace="api",
+    auth=[BearerToken(), django_auth],
+    # The schema is for the company's own people and programs, not for the open internet.
+    docs_decorator=login_required,
+)
+api.add_router("/v1/", clients_router)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": "Permission denied."}, status=403)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": "Not found."}, status=404)
