@@ -34,8 +34,8 @@ type AnyClient = Company | Contact
 
 # Fields that hold a person's personal data (see access.can_edit_personal_data).
 PERSONAL_FIELDS = {"last_name", "first_name", "middle_name", "birthday"}
-COMPANY_FIELDS = {
-    "name",
+# What the edit services accept, per kind (owner changes go through client_transfer).
+SHARED_FIELDS = {
     "tax_id",
     "industry",
     "address",
@@ -46,23 +46,8 @@ COMPANY_FIELDS = {
     "consent_email",
     "consent_sms",
 }
-CONTACT_FIELDS = {
-    "last_name",
-    "first_name",
-    "middle_name",
-    "position",
-    "company",
-    "birthday",
-    "tax_id",
-    "industry",
-    "address",
-    "website",
-    "notes",
-    "lead_source",
-    "status",
-    "consent_email",
-    "consent_sms",
-}
+COMPANY_FIELDS = SHARED_FIELDS | {"name"}
+CONTACT_FIELDS = SHARED_FIELDS | {"last_name", "first_name", "middle_name", "position", "company", "birthday"}
 
 
 @dataclass(frozen=True)
