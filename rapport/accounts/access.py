@@ -8,7 +8,7 @@ QuerySet filter and a ``*_for_user`` getter that answers 404 for what is out of 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -111,6 +111,11 @@ def contacts_visible_to(user: User) -> QuerySet[Contact]:
     from rapport.clients.models import Contact
 
     return Contact.objects.alive().filter(client_visibility(user))
+
+
+def clients_visible_to(user: User, model: type[Company] | type[Contact]) -> QuerySet[Any]:
+    """The visible companies or contacts, for code that serves both kinds."""
+    return companies_visible_to(user) if model.__name__ == "Company" else contacts_visible_to(user)
 
 
 def company_for_user(user: User, company_id: int) -> Company:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -13,9 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from rapport.core.models import TimeStampedModel
-
-if TYPE_CHECKING:
-    from rapport.accounts.models import User
 
 
 class ClientStatus(models.TextChoices):
@@ -57,33 +54,25 @@ class ClientQuerySet[M: models.Model](models.QuerySet[M]):
     def alive(self) -> ClientQuerySet[M]:
         return self.filter(deleted_at__isnull=True)
 
-    def deleted(self) -> ClientQuerySet[M]:
-        return self.filter(deleted_at__isnull=False)
 
-    def owned_by(self, user: User) -> ClientQuerySet[M]:
-        return self.filter(owner=user)
+def user_link(label: Any = None, **options: Any) -> models.ForeignKey[Any, Any]:
+    """An optional link to a person that must not vanish with them (accounts are deactivated, not deleted)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=label,
+        **options,
+    )
 
 
 class Client(TimeStampedModel):
     """What companies and contacts share: ownership, status, source, consent, stamps, soft delete."""
 
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("owner"),
-    )
-    registrant = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("registrant"),
-        help_text=_("Who first entered the client."),
-    )
+    owner = user_link(_("owner"))
+    registrant = user_link(_("registrant"), help_text=_("Who first entered the client."))
     status = models.CharField(_("status"), max_length=10, choices=ClientStatus.choices, default=ClientStatus.ACTIVE)
     lead_source = models.ForeignKey(
         LeadSource, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lead source")
@@ -102,9 +91,7 @@ class Client(TimeStampedModel):
     # Optimistic locking: a form carries the version it was drawn from; a stale one is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
-    deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    deleted_by = user_link()
 
     class Meta:
         abstract = True
@@ -265,30 +252,9 @@ class ClientTransfer(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True, related_name="transfers")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="transfers")
-    from_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("from"),
-    )
-    to_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("to"),
-    )
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
+    from_user = user_link(_("from"))
+    to_user = user_link(_("to"))
+    by = user_link(_("by"))
     at = models.DateTimeField(_("when"), auto_now_add=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
 

@@ -69,13 +69,13 @@ def history_of(client: AnyClient) -> list[HistoryEntry]:
 
 
 def points_of(client: AnyClient) -> list[ContactPoint]:
-    kind = "company" if isinstance(client, Company) else "contact"
-    return list(ContactPoint.objects.filter(**{kind: client}))
+    return list(ContactPoint.objects.filter(**{client.kind: client}))
 
 
-def transfers_of(client: AnyClient) -> list[ClientTransfer]:
-    kind = "company" if isinstance(client, Company) else "contact"
-    return list(ClientTransfer.objects.filter(**{kind: client}).select_related("from_user", "to_user", "by")[:50])
+def transfers_of(client: AnyClient, *, limit: int = 50) -> list[ClientTransfer]:
+    """The latest owner changes, newest first (the card's transfer log and its timeline)."""
+    transfers = ClientTransfer.objects.filter(**{client.kind: client}).select_related("from_user", "to_user", "by")
+    return list(transfers[:limit])
 
 
 # ---- Client lists ---------------------------------------------------------------------------
@@ -110,8 +110,9 @@ def client_list(user: User, model: type[Company] | type[Contact], filters: dict[
     """The visible companies or contacts matching the list filters, in the chosen order."""
     from rapport.clients.forms import OWNER_ME, OWNER_NONE, SORTS
 
-    visible: QuerySet[Any] = access.companies_visible_to(user) if model is Company else access.contacts_visible_to(user)
-    rows = visible.select_related("owner", "lead_source", *(["company"] if model is Contact else []))
+    rows = access.clients_visible_to(user, model).select_related(
+        "owner", "lead_source", *(["company"] if model is Contact else [])
+    )
     owner = filters.get("owner")
     if owner == OWNER_ME:
         rows = rows.filter(owner=user)
@@ -197,26 +198,22 @@ def possible_duplicates(user: User, *, phone: str = "", email: str = "", name: s
         for model in (Company, Contact):
             for client in model.objects.alive().filter(search_text=folded).select_related("owner")[:DUPLICATES_SHOWN]:
                 found.append((client, _("same name")))
-    visible_companies = set(
-        access.companies_visible_to(user)
-        .filter(pk__in=[c.pk for c, _ in found if isinstance(c, Company)])
+    visible = {
+        (model.__name__.lower(), pk)
+        for model in (Company, Contact)
+        for pk in access.clients_visible_to(user, model)
+        .filter(pk__in=[client.pk for client, _ in found if isinstance(client, model)])
         .values_list("pk", flat=True)
-    )
-    visible_contacts = set(
-        access.contacts_visible_to(user)
-        .filter(pk__in=[c.pk for c, _ in found if isinstance(c, Contact)])
-        .values_list("pk", flat=True)
-    )
+    }
     result: dict[tuple[str, int], PossibleDuplicate] = {}
     for client, reason in found:
-        visible = client.pk in (visible_companies if isinstance(client, Company) else visible_contacts)
         result.setdefault(
             (client.kind, client.pk),
             PossibleDuplicate(
                 name=client.display_name,
                 owner=client.owner.display_name if client.owner else _("the pool"),
                 reason=reason,
-                url=client.get_absolute_url() if visible else "",
+                url=client.get_absolute_url() if (client.kind, client.pk) in visible else "",
             ),
         )
     return list(result.values())[:DUPLICATES_SHOWN]

@@ -59,7 +59,7 @@ class PointInput:
 
 
 def _client_kwargs(client: AnyClient) -> dict[str, AnyClient]:
-    return {"company": client} if isinstance(client, Company) else {"contact": client}
+    return {client.kind: client}
 
 
 def _check_owner(*, by: User, owner: User | None) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from rapport.clients.models import ClientTransfer, Company
+from rapport.clients.queries import transfers_of
 
 if TYPE_CHECKING:
     from rapport.clients.services import AnyClient
@@ -48,10 +48,8 @@ def timeline_for(client: AnyClient, *, limit: int = TIMELINE_SIZE) -> list[Timel
 
 
 def _transfers(client: AnyClient, limit: int) -> list[TimelineEntry]:
-    kind = "company" if isinstance(client, Company) else "contact"
-    transfers = ClientTransfer.objects.filter(**{kind: client}).select_related("from_user", "to_user", "by")[:limit]
     entries = []
-    for transfer in transfers:
+    for transfer in transfers_of(client, limit=limit):
         source = transfer.from_user.display_name if transfer.from_user else _("the pool")
         target = transfer.to_user.display_name if transfer.to_user else _("the pool")
         entries.append(

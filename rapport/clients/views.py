@@ -134,12 +134,7 @@ def client_take(request: RapportRequest, kind: str, client_id: int) -> HttpRespo
 
 
 def _still_visible(request: RapportRequest, client: AnyClient) -> bool:
-    visible = (
-        access.companies_visible_to(request.user)
-        if isinstance(client, Company)
-        else access.contacts_visible_to(request.user)
-    )
-    return visible.filter(pk=client.pk).exists()
+    return access.clients_visible_to(request.user, type(client)).filter(pk=client.pk).exists()
 
 
 def _create(request: RapportRequest, kind: str) -> HttpResponse:
