@@ -272,3 +272,49 @@ class ClientTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_user} → {self.to_user}"
+
+
+class ClientMerge(models.Model):
+    """Two records of one client made into one: what was merged into what, by whom, and what moved."""
+
+    kind = models.CharField(_("kind"), max_length=10)  # "company" or "contact"
+    survivor_id = models.PositiveBigIntegerField(_("kept record"))
+    merged_id = models.PositiveBigIntegerField(_("merged record"))
+    merged_name = models.CharField(_("merged name"), max_length=300)
+    # Counts of what moved to the survivor, e.g. {"points": 2, "contacts": 1, "transfers": 3}.
+    moved = models.JSONField(_("moved"), default=dict)
+    by = user_link(_("by"))
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["-at", "-id"]
+        verbose_name = _("client merge")
+        verbose_name_plural = _("client merges")
+        indexes: ClassVar = [models.Index(fields=["kind", "survivor_id"], name="client_merge_survivor_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.merged_name} → {self.kind} {self.survivor_id}"
+
+
+class SavedView(TimeStampedModel):
+    """A named set of list filters, columns and sort order: personal, or shared with everyone."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views", verbose_name=_("author")
+    )
+    kind = models.CharField(_("list"), max_length=10)  # "company" or "contact"
+    name = models.CharField(_("name"), max_length=80)
+    # The list's query string without the page number: filters, sort and columns.
+    query = models.CharField(_("filters"), max_length=2000, blank=True)
+    is_shared = models.BooleanField(_("shared with everyone"), default=False)
+
+    class Meta:
+        ordering: ClassVar = ["name", "id"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        constraints: ClassVar = [
+            models.UniqueConstraint("user", "kind", Lower("name"), name="saved_view_name_unique_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
