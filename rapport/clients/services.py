@@ -7,6 +7,7 @@ for field changes, ClientTransfer for owners).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from rapport.clients.models import (
     Contact,
     ContactPoint,
     ContactPointKind,
+    Tag,
 )
 from rapport.clients.search import search_text_of
 from rapport.core.phones import phone_parse
@@ -315,3 +317,55 @@ def contact_point_remove(*, by: User, point: ContactPoint) -> None:
         if successor is not None:
             successor.is_primary = True
             successor.save(update_fields=["is_primary", "updated_at"])
+
+
+TAG_MAX_LENGTH = 50
+
+
+def tag_get_or_create(name: str) -> Tag:
+    """The tag of this name, whatever its case, or a new one."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"tags": _("A tag needs a name.")})
+    if len(name) > TAG_MAX_LENGTH:
+        raise ValidationError({"tags": _("A tag is at most %(count)d characters long.") % {"count": TAG_MAX_LENGTH}})
+    tag = Tag.objects.filter(name__iexact=name).first()
+    if tag is not None:
+        return tag
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(name=name)
+    except IntegrityError:  # someone created it a moment ago
+        return Tag.objects.get(name__iexact=name)
+
+
+def _bump_version(locked: AnyClient, by: User) -> None:
+    locked.version = F("version") + 1
+    locked._history_user = by  # type: ignore[union-attr]
+    locked.save(update_fields=["version", "updated_at"])
+
+
+@transaction.atomic
+def client_tags_set(*, by: User, client: AnyClient, names: Iterable[str]) -> list[Tag]:
+    """Make a client's tags exactly these (new names become new tags)."""
+    locked = _lock(client)
+    if not access.can_edit_client(by, locked):
+        raise PermissionDenied
+    tags = [tag_get_or_create(name) for name in dict.fromkeys(name for name in names if name.strip())]
+    locked._history_user = by  # type: ignore[union-attr]
+    locked.tags.set(tags)
+    _bump_version(locked, by)
+    return sorted(set(tags), key=lambda tag: tag.name.lower())
+
+
+@transaction.atomic
+def client_tag_add(*, by: User, client: AnyClient, name: str) -> Tag:
+    """Add one tag to a client (bulk tagging adds, it never removes the tags a client has)."""
+    locked = _lock(client)
+    if not access.can_edit_client(by, locked):
+        raise PermissionDenied
+    tag = tag_get_or_create(name)
+    locked._history_user = by  # type: ignore[union-attr]
+    locked.tags.add(tag)
+    _bump_version(locked, by)
+    return tag

@@ -7,6 +7,7 @@ from rapport.accounts.models import User
 from rapport.clients import services
 from rapport.clients.models import ClientStatus, ClientTransfer, Company, Contact, ContactPoint
 from rapport.clients.services import PointInput
+from rapport.clients.tests.factories import CompanyFactory
 
 
 def test_manager_registers_a_company_with_phone_and_email(manager: User) -> None:
@@ -141,3 +142,22 @@ def test_a_contact_cannot_be_moved_to_an_invisible_company(manager: User, outsid
     with pytest.raises(ValidationError) as caught:
         services.client_update(by=manager, client=contact, version=1, company=theirs)
     assert "Choose a company you can see." in caught.value.message_dict["company"]
+
+
+def test_tags_are_set_case_insensitively_and_bulk_adding_keeps_the_rest(manager):
+    company = CompanyFactory.create(owner=manager)
+    services.client_tags_set(by=manager, client=company, names=["VIP", "  wholesale ", "vip"])
+    assert sorted(tag.name for tag in company.tags.all()) == ["VIP", "wholesale"]
+    services.client_tag_add(by=manager, client=company, name="Vip")
+    services.client_tag_add(by=manager, client=company, name="Export")
+    assert sorted(tag.name for tag in company.tags.all()) == ["Export", "VIP", "wholesale"]
+    company.refresh_from_db()
+    assert company.version == 4
+    assert company.history.first().history_user == manager
+
+
+def test_tags_of_a_client_you_cannot_edit_are_refused(manager, teammate):
+    company = CompanyFactory.create(owner=teammate)
+    with pytest.raises(PermissionDenied):
+        services.client_tags_set(by=manager, client=company, names=["mine now"])
+    assert not company.tags.exists()
