@@ -5,6 +5,7 @@ from rapport.api.api import api
 
 urlpatterns = [
     path("", include("rapport.core.urls")),
+    path("accounts/api-tokens/", include("rapport.api.urls")),
     path("accounts/", include("rapport.accounts.urls")),
     path("clients/", include("rapport.clients.urls")),
     path("api/", api.urls),

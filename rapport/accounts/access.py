@@ -94,7 +94,9 @@ def client_visibility(user: User) -> Q:
         return Q()
     mine = Q(owner=user)
     if scope == Scope.TEAM and user.team_id is not None:
-        mine |= Q(owner__team_id=user.team_id)
+        # The team's member ids as a subquery, not a join to users: the database can then
+        # walk the clients' owner index for each member instead of scanning every client.
+        mine |= Q(owner_id__in=User.objects.filter(team_id=user.team_id).values("pk"))
     # Outside agents never see the company's shared pool.
     if user.role == Role.AGENT:
         return mine
@@ -125,6 +127,11 @@ def company_for_user(user: User, company_id: int) -> Company:
 
 def contact_for_user(user: User, contact_id: int) -> Contact:
     return get_object_or_404(contacts_visible_to(user).select_related("owner", "registrant", "company"), pk=contact_id)
+
+
+def can_create_clients(user: User) -> bool:
+    """Analysts and marketers read the base; the other roles add to it."""
+    return user.is_active and user.role in EDITING_ROLES
 
 
 def can_edit_client(user: User, client: Company | Contact) -> bool:
@@ -159,3 +166,8 @@ def can_transfer_client(user: User, client: Company | Contact) -> bool:
 
 def can_see_trash(user: User) -> bool:
     return user.is_active and user.is_admin
+
+
+def can_merge_clients(user: User) -> bool:
+    """Merging two records of one client is data cleaning: operators and admins."""
+    return user.is_active and (user.is_admin or user.role == Role.OPERATOR)

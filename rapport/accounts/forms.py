@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.forms.renderers import BaseRenderer
+from django.forms.utils import flatatt
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from rapport.accounts import throttle
@@ -44,10 +49,43 @@ def _language_choices() -> list[tuple[str, Any]]:
     return [("", _("As my browser asks")), *settings.LANGUAGES]
 
 
+@functools.cache
+def _time_zone_options() -> str:
+    """The ~400 zones as <option> markup, built once per process: through Django's option templates they cost ms."""
+    return "".join(format_html('<option value="{}">{}</option>', value, label) for value, label in time_zone_choices())
+
+
+class TimeZoneSelect(forms.Select):
+    """A select of every time zone that renders in microseconds; the chosen zone is marked in the cached markup."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
+        chosen = str(value or "")
+        options = _time_zone_options()
+        if chosen:
+            marker = format_html('<option value="{}">', chosen)
+            options = options.replace(marker, marker[:-1] + " selected>", 1)
+        blank = format_html(
+            '<option value=""{}>{}</option>', "" if chosen else " selected", _("The company's time zone")
+        )
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        return format_html(
+            '<select name="{}"{}>{}{}</select>',
+            name,
+            flatatt(final_attrs),
+            blank,
+            mark_safe(options),  # noqa: S308  (built by format_html above)
+        )
+
+
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=_language_choices, required=False)
     time_zone = forms.ChoiceField(
-        label=_("Time zone"), choices=lambda: [("", _("The company's time zone")), *time_zone_choices()], required=False
+        label=_("Time zone"),
+        choices=lambda: [("", _("The company's time zone")), *time_zone_choices()],
+        required=False,
+        widget=TimeZoneSelect,
     )
 
 

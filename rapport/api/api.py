@@ -2,8 +2,9 @@
 
 Callers sign in with a Bearer token (``api.auth``) or, from the browser, with their
 session (CSRF checked on unsafe methods). Errors answer as JSON ``{"detail": …}``: a
-service's ValidationError is a 422 keyed by field, PermissionDenied a 403, a record
-out of the caller's scope a 404 — never a 500 for bad input.
+service's ValidationError is a 422 keyed by field, except a stale ``version`` (409),
+PermissionDenied a 403 (with the reason the endpoint gave, if any), a record out of the
+caller's scope a 404 — never a 500 for bad input. docs/api.md describes it for callers.
 """
 
 from __future__ import annotations
@@ -30,13 +31,18 @@ api.add_router("/v1/", clients_router)
 
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    if getattr(exc, "code", None) == "stale":
+        # Someone saved the record since the caller read it: nothing is wrong with the input,
+        # so a program can tell "reload and try again" (409) from "fix the request" (422).
+        return api.create_response(request, {"detail": exc.messages[0]}, status=409)
     detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
     return api.create_response(request, {"detail": detail}, status=422)
 
 
 @api.exception_handler(PermissionDenied)
 def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return api.create_response(request, {"detail": "Permission denied."}, status=403)
+    # Services refuse without words; an endpoint may add the reason (clients.api.refused_because).
+    return api.create_response(request, {"detail": str(exc) or "Permission denied."}, status=403)
 
 
 @api.exception_handler(Http404)

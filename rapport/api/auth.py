@@ -12,6 +12,7 @@ from ninja.security import HttpBearer
 
 from rapport.accounts.models import User
 from rapport.api.models import ApiToken, hash_key
+from rapport.api.services import api_tokens_allowed
 
 # last_used_at is a hint for people reviewing their tokens, not an audit log: one write a minute is enough.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -20,7 +21,9 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User:
         found = ApiToken.objects.active().select_related("user").filter(key_hash=hash_key(token)).first()
-        if found is None or not found.user.is_active:
+        # The holder's standing is checked on every call: a deactivated account, or one that became
+        # an outside agent, loses its keys at once (see api_tokens_allowed).
+        if found is None or not api_tokens_allowed(found.user):
             # A presented key that does not work is refused outright, not retried as a session:
             # the caller learns their key is wrong (401) instead of meeting a CSRF failure.
             raise AuthenticationError

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django import forms
-from django.db.models import F
+from django.db.models import CharField, F, QuerySet, Value
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from rapport.accounts import access
@@ -23,6 +25,37 @@ SORTS: dict[str, tuple[Any, list[Any] | None]] = {
 OWNER_ME, OWNER_NONE = "me", "none"
 
 
+class _ChoicesOnce(BaseChoiceIterator):
+    """Choices read from the database when first needed (to validate or to draw), then kept for this form."""
+
+    def __init__(self, load: Callable[[], list[tuple[Any, Any]]]) -> None:
+        self.load = load
+        self.items: list[tuple[Any, Any]] | None = None
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.items is None:
+            self.items = self.load()
+        yield from self.items
+
+
+class _Picklists:
+    """Lead sources and tags for the filters, read together in one query when first needed."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, list[tuple[int, str]]] | None = None
+
+    def get(self, name: str) -> list[tuple[int, str]]:
+        if self.lists is None:
+            label = CharField()
+            sources = LeadSource.objects.order_by().annotate(list=Value("source", label))
+            tags = Tag.objects.order_by().annotate(list=Value("tag", label))
+            rows = sources.values_list("list", "pk", "name").union(tags.values_list("list", "pk", "name"), all=True)
+            self.lists = {"source": [], "tag": []}
+            for list_name, pk, item in sorted(rows, key=lambda row: row[2].lower()):
+                self.lists[list_name].append((pk, item))
+        return self.lists[name]
+
+
 class ClientFilterForm(forms.Form):
     """The filters above a client list; every choice is limited to what the user may see."""
 
@@ -30,10 +63,9 @@ class ClientFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any status")), *ClientStatus.choices]
     )
-    source = forms.ModelChoiceField(
-        label=_("Lead source"), required=False, queryset=LeadSource.objects.all(), empty_label=_("Any source")
-    )
-    tag = forms.ModelChoiceField(label=_("Tag"), required=False, queryset=Tag.objects.all(), empty_label=_("Any tag"))
+    # Ids, not model instances: the list is timed per page, and filters by id anyway.
+    source = forms.TypedChoiceField(label=_("Lead source"), required=False, coerce=int, empty_value=None)
+    tag = forms.TypedChoiceField(label=_("Tag"), required=False, coerce=int, empty_value=None)
     contacted_after = forms.DateField(
         label=_("Last contact from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -55,16 +87,26 @@ class ClientFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         people = access.people_visible_to(user)
         scope = access.client_scope(user)
+        # The people whose clients the user sees, themself included (None: only their own).
+        self.people: list[User] | None = None
         if scope == access.Scope.OWN:
             owners: list[tuple[str, Any]] = [(OWNER_ME, _("Me"))]
         else:
-            team = people.filter(team=user.team) if scope == access.Scope.TEAM else people
+            people = people.only("id", "first_name", "last_name", "username", "role", "team_id")
+            if scope == access.Scope.TEAM:
+                people = people.filter(team_id=user.team_id) if user.team_id else people.none()
+            self.people = list(people)
             owners = [
                 (OWNER_ME, _("Me")),
-                *[(str(person.pk), person.display_name) for person in team.exclude(pk=user.pk)],
+                *[(str(person.pk), person.display_name) for person in self.people if person.pk != user.pk],
             ]
         owner_field: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]
         owner_field.choices = [("", _("Anyone")), *owners, (OWNER_NONE, _("Nobody (the pool)"))]
+        source_field: forms.ChoiceField = self.fields["source"]  # type: ignore[assignment]
+        picklists = _Picklists()
+        source_field.choices = _ChoicesOnce(lambda: [("", _("Any source")), *picklists.get("source")])
+        tag_field: forms.ChoiceField = self.fields["tag"]  # type: ignore[assignment]
+        tag_field.choices = _ChoicesOnce(lambda: [("", _("Any tag")), *picklists.get("tag")])
         if not with_birthdays:
             del self.fields["birthday_month"]
 
@@ -74,6 +116,59 @@ class ClientFilterForm(forms.Form):
         if after and before and after > before:
             self.add_error("contacted_before", _("This date is before the “from” date."))
         return cleaned
+
+
+class SavedViewForm(forms.Form):
+    """Save a list's current filters, sort and columns under a name."""
+
+    name = forms.CharField(label=_("Name"), max_length=80, error_messages={"required": _("Give the view a name.")})
+    is_shared = forms.BooleanField(label=_("Share with everyone"), required=False)
+    query = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+
+
+class BulkActionForm(forms.Form):
+    """One action on the selected clients (or all matching the filters); the ids come as a list beside it."""
+
+    action = forms.ChoiceField(label=_("Action"), choices=[])
+    to_user = forms.ModelChoiceField(
+        label=_("New owner"), queryset=User.objects.none(), required=False, empty_label=_("Nobody — to the pool")
+    )
+    tag = forms.CharField(label=_("Tag"), max_length=50, required=False)
+    all_matching = forms.BooleanField(required=False)
+    query = forms.CharField(required=False, max_length=4000)
+
+    def __init__(self, *args: Any, user: User, actions: list[tuple[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        action_field: forms.ChoiceField = self.fields["action"]  # type: ignore[assignment]
+        action_field.choices = actions
+        owner_field: forms.ModelChoiceField[User] = self.fields["to_user"]  # type: ignore[assignment]
+        owner_field.queryset = bulk_owners(user)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("action") == "tag" and "tag" not in self.errors and not cleaned.get("tag", "").strip():
+            self.add_error("tag", _("Give the tag a name."))
+        return cleaned
+
+
+OWNER_ROLES = ("manager", "head", "agent")
+
+
+def bulk_owners(user: User) -> QuerySet[User]:
+    """Whom clients may be given to from a list: as on a client's card (TransferForm), by team id."""
+    owners = User.objects.filter(is_active=True, role__in=OWNER_ROLES)
+    if not user.is_admin:
+        owners = owners.filter(team_id=user.team_id) if user.team_id else owners.none()
+    return owners.order_by("first_name", "last_name")
+
+
+def bulk_owners_among(user: User, people: list[User]) -> list[User]:
+    """bulk_owners() picked from people already read (the list's owner filter), to save a query."""
+    return [
+        person
+        for person in people
+        if person.role in OWNER_ROLES and (user.is_admin or (user.team_id and person.team_id == user.team_id))
+    ]
 
 
 class TransferForm(forms.Form):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OrderBy, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from rapport.core.models import TimeStampedModel
+
+if TYPE_CHECKING:
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+    from django.db.backends.ddl_references import Statement
 
 
 class ClientStatus(models.TextChoices):
@@ -120,12 +124,43 @@ def client_constraints(prefix: str) -> list[models.BaseConstraint]:
     ]
 
 
+class ListIndex(models.Index):
+    """An index in a list's sort order, NULLS FIRST included.
+
+    SQLite cannot say NULLS FIRST in an index, but its ascending order puts NULLs first
+    anyway: there the index is created without the words, and serves the same order.
+    """
+
+    def create_sql(
+        self, model: type[models.Model], schema_editor: BaseDatabaseSchemaEditor, using: str = "", **kwargs: Any
+    ) -> Statement:
+        if schema_editor.connection.vendor != "sqlite":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        plain = self.clone()
+        plain.expressions = tuple(
+            OrderBy(expression.expression, descending=expression.descending)
+            if isinstance(expression, OrderBy)
+            else expression
+            for expression in self.expressions
+        )
+        return models.Index.create_sql(plain, model, schema_editor, using=using, **kwargs)
+
+
 def client_indexes(prefix: str) -> list[models.Index]:
-    """The list screens filter by owner and status and sort by the last contact."""
+    """The list screens filter by owner and status and sort by the last contact, never contacted first.
+
+    Each is ordered exactly as the lists sort (clients.forms.SORTS: NULLs first, then the id),
+    so a page is read straight off it; PostgreSQL's default order puts NULLs last, which cannot
+    serve that. ``deleted_at`` comes last so that a list's capped count is answered from the
+    index alone. They are not partial indexes (deleted_at IS NULL): SQLite then no longer
+    combines them for "mine or the pool", and would scan instead.
+    """
+    last_contact = F("last_contact_at").asc(nulls_first=True)
+    rest = (last_contact, F("id"), F("deleted_at"))
     return [
-        models.Index(fields=["owner", "status", "last_contact_at"], name=f"{prefix}_owner_status_idx"),
-        models.Index(fields=["status", "last_contact_at"], name=f"{prefix}_status_idx"),
-        models.Index(fields=["last_contact_at"], name=f"{prefix}_last_contact_idx"),
+        ListIndex(F("owner"), F("status"), *rest, name=f"{prefix}_owner_status_lc"),
+        ListIndex(F("status"), *rest, name=f"{prefix}_status_lc"),
+        ListIndex(*rest, name=f"{prefix}_last_contact_lc"),
     ]
 
 

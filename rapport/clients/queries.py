@@ -8,11 +8,12 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from rapport.accounts import access
 from rapport.accounts.models import User
+from rapport.clients.columns import ColumnChoice, read_rows
 from rapport.clients.models import ClientTransfer, Company, Contact, ContactPoint
 
 if TYPE_CHECKING:
@@ -72,10 +73,27 @@ def points_of(client: AnyClient) -> list[ContactPoint]:
     return list(ContactPoint.objects.filter(**{client.kind: client}))
 
 
-def transfers_of(client: AnyClient, *, limit: int = 50) -> list[ClientTransfer]:
-    """The latest owner changes, newest first (the card's transfer log and its timeline)."""
-    transfers = ClientTransfer.objects.filter(**{client.kind: client}).select_related("from_user", "to_user", "by")
-    return list(transfers[:limit])
+TRANSFERS_SHOWN = 50
+# Only what a name needs from each person: fewer columns are cheaper to build and read.
+NAME_FIELDS = ["username", "first_name", "last_name"]
+
+
+def transfers_of(client: AnyClient) -> list[ClientTransfer]:
+    """The latest owner changes, newest first; read once per client object (the log and the timeline show them)."""
+    cached: list[ClientTransfer] | None = getattr(client, "_latest_transfers", None)
+    if cached is None:
+        transfers = (
+            ClientTransfer.objects.filter(**{client.kind: client})
+            .select_related("from_user", "to_user", "by")
+            .only(
+                "at",
+                "reason",
+                *[f"{person}__{name}" for person in ("from_user", "to_user", "by") for name in NAME_FIELDS],
+            )
+        )
+        cached = list(transfers[:TRANSFERS_SHOWN])
+        client._latest_transfers = cached  # type: ignore[union-attr]
+    return cached
 
 
 # ---- Client lists ---------------------------------------------------------------------------
@@ -87,7 +105,7 @@ COUNT_CAP = 1_000
 
 @dataclass(frozen=True)
 class ClientPage:
-    rows: list[Any]
+    rows: list[dict[str, Any]]  # as columns.read_rows gives them
     number: int
     has_next: bool
     total: int
@@ -107,12 +125,14 @@ class ClientPage:
 
 
 def client_list(user: User, model: type[Company] | type[Contact], filters: dict[str, Any]) -> QuerySet[Any]:
-    """The visible companies or contacts matching the list filters, in the chosen order."""
+    """The visible companies or contacts matching the list filters, in the chosen order.
+
+    What is read of them is up to the caller: a page or an export reads only its columns
+    (``columns.read_rows``, ``columns.iter_rows``).
+    """
     from rapport.clients.forms import OWNER_ME, OWNER_NONE, SORTS
 
-    rows = access.clients_visible_to(user, model).select_related(
-        "owner", "lead_source", *(["company"] if model is Contact else [])
-    )
+    rows = access.clients_visible_to(user, model)
     owner = filters.get("owner")
     if owner == OWNER_ME:
         rows = rows.filter(owner=user)
@@ -136,17 +156,16 @@ def client_list(user: User, model: type[Company] | type[Contact], filters: dict[
     if filters.get("birthday_month") and model is Contact:
         rows = rows.filter(**{"birthday__month": filters["birthday_month"]})
     order = SORTS.get(filters.get("sort") or "last_contact", SORTS["last_contact"])[1]
-    if order:
-        rows = rows.order_by(*order)
-    primary = Prefetch("points", queryset=ContactPoint.objects.filter(is_primary=True), to_attr="primary_points")
-    return rows.prefetch_related(primary)
+    return rows.order_by(*order) if order else rows
 
 
-def client_page(rows: QuerySet[Any], number: int) -> ClientPage:
+def client_page(rows: QuerySet[Any], number: int, columns: ColumnChoice) -> ClientPage:
+    """One page of a list, read for its columns, and how many match (counted up to COUNT_CAP)."""
     number = max(1, number)
     start = (number - 1) * PAGE_SIZE
-    found = list(rows[start : start + PAGE_SIZE + 1])
-    total = rows.order_by()[: COUNT_CAP + 1].count()
+    found = read_rows(rows[start : start + PAGE_SIZE + 1], columns)
+    # A first page that is not full has counted itself.
+    total = len(found) if number == 1 and len(found) <= PAGE_SIZE else rows.order_by()[: COUNT_CAP + 1].count()
     return ClientPage(
         rows=found[:PAGE_SIZE],
         number=number,
@@ -172,8 +191,13 @@ class PossibleDuplicate:
 DUPLICATES_SHOWN = 5
 
 
-def possible_duplicates(user: User, *, phone: str = "", email: str = "", name: str = "") -> list[PossibleDuplicate]:
-    """Clients already in the base with this phone, e-mail or exact name — whoever owns them."""
+def possible_duplicates(
+    user: User, *, phone: str = "", email: str = "", name: str = "", company_id: int | None = None
+) -> list[PossibleDuplicate]:
+    """Clients already in the base with this phone, e-mail or exact name — whoever owns them.
+
+    A person typed in for a company is matched by name among that company's people.
+    """
     from django.db.models import Q
     from django.utils.translation import gettext as _
 
@@ -195,9 +219,15 @@ def possible_duplicates(user: User, *, phone: str = "", email: str = "", name: s
             found.append((client, _("same phone") if point.kind == "phone" else _("same e-mail")))
     folded = search_fold(name)
     if len(folded) >= 3:
-        for model in (Company, Contact):
-            for client in model.objects.alive().filter(search_text=folded).select_related("owner")[:DUPLICATES_SHOWN]:
-                found.append((client, _("same name")))
+        namesakes: list[tuple[QuerySet[Any], str]] = [
+            (Company.objects.alive(), _("same name")),
+            (Contact.objects.alive(), _("same name"))
+            if company_id is None
+            else (Contact.objects.alive().filter(company_id=company_id), _("same name at this company")),
+        ]
+        for clients, reason in namesakes:
+            for client in clients.filter(search_text=folded).select_related("owner")[:DUPLICATES_SHOWN]:
+                found.append((client, reason))
     visible = {
         (model.__name__.lower(), pk)
         for model in (Company, Contact)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from rapport.accounts import access
 from rapport.accounts.models import Role, User
 from rapport.clients.models import (
+    ClientMerge,
     ClientStatus,
     ClientTransfer,
     Company,
@@ -103,10 +104,14 @@ def _check_tax_id(model: type[AnyClient], tax_id: str, *, exclude_pk: int | None
 def company_create(
     *, by: User, name: str, owner: User | None = None, points: list[PointInput] | None = None, **fields: Any
 ) -> Company:
+    if not access.can_create_clients(by):
+        raise PermissionDenied
     owner = owner or (by if by.role in {Role.MANAGER, Role.HEAD, Role.AGENT} else None)
     _check_owner(by=by, owner=owner)
     _check_fields(fields, allowed=COMPANY_FIELDS)
     _check_tax_id(Company, fields.get("tax_id", ""))
+    if owner is None:
+        fields["status"] = ClientStatus.POOL  # nobody's client is the shared pool's
     company = Company(name=name.strip(), owner=owner, registrant=by, **fields)
     company._history_user = by  # type: ignore[attr-defined]
     _save_new(company)
@@ -119,6 +124,8 @@ def company_create(
 def contact_create(
     *, by: User, owner: User | None = None, points: list[PointInput] | None = None, **fields: Any
 ) -> Contact:
+    if not access.can_create_clients(by):
+        raise PermissionDenied
     owner = owner or (by if by.role in {Role.MANAGER, Role.HEAD, Role.AGENT} else None)
     _check_owner(by=by, owner=owner)
     _check_fields(fields, allowed=CONTACT_FIELDS)
@@ -126,6 +133,8 @@ def contact_create(
         raise ValidationError({"last_name": _("Give at least a last or a first name.")})
     _check_company_visible(by=by, company=fields.get("company"))
     _check_tax_id(Contact, fields.get("tax_id", ""))
+    if owner is None:
+        fields["status"] = ClientStatus.POOL
     contact = Contact(owner=owner, registrant=by, **fields)
     contact._history_user = by  # type: ignore[attr-defined]
     _save_new(contact)
@@ -251,6 +260,11 @@ def client_delete(*, by: User, client: AnyClient) -> None:
 def client_restore(*, by: User, client: AnyClient) -> None:
     if not access.can_see_trash(by):
         raise PermissionDenied
+    if ClientMerge.objects.filter(kind=client.kind, merged_id=client.pk).exists():
+        raise ValidationError(
+            _("%(name)s was merged into another record; everything it had is there now.")
+            % {"name": client.display_name}
+        )
     _check_tax_id(type(client), client.tax_id, exclude_pk=client.pk)
     client.deleted_at, client.deleted_by = None, None
     client._history_user = by  # type: ignore[union-attr]
@@ -369,3 +383,26 @@ def client_tag_add(*, by: User, client: AnyClient, name: str) -> Tag:
     locked.tags.add(tag)
     _bump_version(locked, by)
     return tag
+
+
+@transaction.atomic
+def contact_point_update(
+    *, by: User, point: ContactPoint, value: str, label: str = "", is_primary: bool
+) -> ContactPoint:
+    """Correct a phone, e-mail or handle; making it primary takes the star from its sibling."""
+    client: AnyClient = point.company or point.contact  # type: ignore[assignment]
+    if not access.can_edit_personal_data(by, client):
+        raise PermissionDenied
+    normalized, digits_reversed = _normalize_point(point.kind, value)
+    siblings = ContactPoint.objects.filter(**_client_kwargs(client), kind=point.kind).exclude(pk=point.pk)
+    if siblings.filter(normalized=normalized).exists():
+        raise ValidationError({"value": _("This client already has %(value)s.") % {"value": value.strip()}})
+    if is_primary and not point.is_primary:
+        siblings.filter(is_primary=True).update(is_primary=False)
+    # A primary point stays primary until another one takes the star: a kind always has one.
+    point.is_primary = is_primary or point.is_primary or not siblings.exists()
+    point.value, point.label = value.strip(), label.strip()
+    point.normalized, point.digits_reversed = normalized, digits_reversed
+    point.full_clean()
+    point.save()
+    return point

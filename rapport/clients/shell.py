@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from rapport.accounts import access
 from rapport.accounts.models import User
-from rapport.clients.models import Company, Contact
+from rapport.clients.models import ContactPoint, ContactPointKind
 from rapport.clients.search import find_clients
 from rapport.core import navigation, search
 
 
-def _primary_phone(client: Company | Contact) -> str:
-    return next((point.value for point in getattr(client, "primary_points", []) if point.kind == "phone"), "")
+def _primary_phone(owner_field: str) -> Subquery:
+    """The client's primary phone as written, read in the same query as the client."""
+    phones = ContactPoint.objects.filter(
+        **{owner_field: OuterRef("pk")}, kind=ContactPointKind.PHONE, is_primary=True
+    ).order_by()
+    return Subquery(phones.values("value")[:1])
+
+
+def _phone_of(client: object) -> str:
+    return str(getattr(client, "primary_phone", None) or "")
 
 
 def search_companies(user: User, query: str, limit: int) -> list[search.SearchHit]:
-    found = find_clients(access.companies_visible_to(user).select_related("owner"), query, limit=limit)
+    companies = (
+        access.companies_visible_to(user)
+        .select_related("owner")
+        .only("name", "tax_id", "owner__first_name", "owner__last_name", "owner__username")
+        .annotate(primary_phone=_primary_phone("company"))
+    )
+    found = find_clients(companies, query, limit=limit)
     return [
         search.SearchHit(
             title=company.name,
@@ -25,7 +40,7 @@ def search_companies(user: User, query: str, limit: int) -> list[search.SearchHi
                 part
                 for part in [
                     company.tax_id,
-                    _primary_phone(company),
+                    _phone_of(company),
                     company.owner.display_name if company.owner else "",
                 ]
                 if part
@@ -36,14 +51,20 @@ def search_companies(user: User, query: str, limit: int) -> list[search.SearchHi
 
 
 def search_contacts(user: User, query: str, limit: int) -> list[search.SearchHit]:
-    found = find_clients(access.contacts_visible_to(user).select_related("company", "owner"), query, limit=limit)
+    contacts = (
+        access.contacts_visible_to(user)
+        .select_related("company")
+        .only("last_name", "first_name", "middle_name", "position", "company__name")
+        .annotate(primary_phone=_primary_phone("contact"))
+    )
+    found = find_clients(contacts, query, limit=limit)
     return [
         search.SearchHit(
             title=contact.display_name,
             url=contact.get_absolute_url(),
             subtitle=" · ".join(
                 part
-                for part in [contact.company.name if contact.company else contact.position, _primary_phone(contact)]
+                for part in [contact.company.name if contact.company else contact.position, _phone_of(contact)]
                 if part
             ),
         )
@@ -64,5 +85,16 @@ navigation.register(
 navigation.register(
     navigation.NavItem(
         key="companies", label=_("Companies"), url_name="clients:company-list", icon="building", order=20
+    )
+)
+navigation.register(
+    navigation.NavItem(
+        key="trash",
+        label=_("Trash"),
+        url_name="clients:trash",
+        icon="trash",
+        order=40,
+        visible=access.can_see_trash,
+        group="settings",
     )
 )

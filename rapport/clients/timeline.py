@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
+from rapport.clients.models import ClientMerge
 from rapport.clients.queries import transfers_of
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def timeline_for(client: AnyClient, *, limit: int = TIMELINE_SIZE) -> list[Timel
 
 def _transfers(client: AnyClient, limit: int) -> list[TimelineEntry]:
     entries = []
-    for transfer in transfers_of(client, limit=limit):
+    for transfer in transfers_of(client)[:limit]:
         source = transfer.from_user.display_name if transfer.from_user else _("the pool")
         target = transfer.to_user.display_name if transfer.to_user else _("the pool")
         entries.append(
@@ -77,5 +78,23 @@ def _registered(client: AnyClient, limit: int) -> list[TimelineEntry]:
     ]
 
 
+def _merges(client: AnyClient, limit: int) -> list[TimelineEntry]:
+    from rapport.clients.merge import moved_summary
+
+    merges = ClientMerge.objects.filter(kind=client.kind, survivor_id=client.pk).select_related("by")[:limit]
+    return [
+        TimelineEntry(
+            at=merge.at,
+            kind="merge",
+            icon="git-merge",
+            title=_("Merged with %(name)s") % {"name": merge.merged_name},
+            body=moved_summary(merge),
+            by=merge.by.display_name if merge.by else "",
+        )
+        for merge in merges
+    ]
+
+
 register("transfers", _transfers)
+register("merges", _merges)
 register("registered", _registered)

@@ -7,12 +7,14 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from rapport.core import navigation
-from rapport.core.models import Notification
-from rapport.core.notifications import BELL_SIZE, unread_count
+from rapport.core.notifications import unread_count
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
-    """What the layout needs on every page; lazy, so pages that do not draw the shell pay nothing."""
+    """What the layout needs on every page; lazy, so pages that do not draw the shell pay nothing.
+
+    The bell costs one indexed count: its list is fetched when it is opened.
+    """
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"languages": settings.LANGUAGES}
@@ -21,5 +23,4 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "nav_items": SimpleLazyObject(lambda: navigation.items_for(user)),
         "settings_items": SimpleLazyObject(lambda: navigation.items_for(user, group="settings")),
         "unread_notifications": SimpleLazyObject(lambda: unread_count(user)),
-        "latest_notifications": SimpleLazyObject(lambda: list(Notification.objects.for_user(user)[:BELL_SIZE])),
     }

@@ -6,6 +6,7 @@ access policy itself, since it knows its records and the policy's query for them
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -49,7 +50,8 @@ def register(provider: SearchProvider) -> None:
 
 def search_everything(user: User, query: str, *, limit_per_kind: int = 8) -> list[SearchGroup]:
     """Hits grouped by kind, in the providers' order; kinds without hits are left out."""
-    query = " ".join(query.split())
+    # Control characters (a NUL from a pasted value) match nothing, and PostgreSQL refuses them.
+    query = " ".join("".join(ch for ch in query if unicodedata.category(ch) != "Cc" or ch.isspace()).split())
     if len(query) < MIN_QUERY_LENGTH:
         return []
     groups = []

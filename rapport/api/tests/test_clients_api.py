@@ -11,46 +11,20 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import client_for
-from rapport.accounts.models import User
+from rapport.accounts.models import Role, User
 from rapport.api.models import ApiToken, hash_key
 from rapport.api.services import api_token_create, api_token_revoke
+from rapport.api.tests.helpers import API, bearer, caller, send
 from rapport.clients import services
-from rapport.clients.models import ClientStatus, Company, ContactPoint
-from rapport.clients.search import search_text_of
+from rapport.clients.models import Company, ContactPoint
 from rapport.clients.tests.factories import CompanyFactory, ContactFactory
 from rapport.clients.tests.test_access import VISIBLE
-
-API = "/api/v1"
-
-
-def bearer(user: User) -> Client:
-    _, key = api_token_create(user=user, name="script")
-    return Client(headers={"Authorization": f"Bearer {key}"})
-
-
-def send(client: Client, method: str, url: str, data: Any = None) -> Any:
-    return getattr(client, method)(url, data, content_type="application/json")
-
-
-@pytest.fixture
-def clients(personas: dict[str, User]) -> dict[str, Company]:
-    made = {
-        "manager's": CompanyFactory.create(name="Manager Ltd", owner=personas["manager"]),
-        "teammate's": CompanyFactory.create(name="Teammate Ltd", owner=personas["teammate"]),
-        "outsider's": CompanyFactory.create(name="Outsider Ltd", owner=personas["outsider"]),
-        "agent's": CompanyFactory.create(name="Agent Ltd", owner=personas["agent"]),
-        "pool": CompanyFactory.create(name="Pool Ltd", owner=None, status=ClientStatus.POOL),
-    }
-    for company in made.values():  # the factory skips the services, which fill the search column
-        Company.objects.filter(pk=company.pk).update(search_text=search_text_of(company))
-    return made
-
 
 # ---- Signing in -----------------------------------------------------------------------------
 
 
 def test_a_token_signs_in_and_only_its_hash_is_kept(manager: User, clients: dict[str, Company]) -> None:
-    token, key = api_token_create(user=manager, name="Zapier")
+    token, key = api_token_create(by=manager, user=manager, name="Zapier")
     assert token.key_hash == hash_key(key) != key
     response = Client(headers={"Authorization": f"Bearer {key}"}).get(f"{API}/companies")
     assert response.status_code == 200
@@ -60,7 +34,7 @@ def test_a_token_signs_in_and_only_its_hash_is_kept(manager: User, clients: dict
 
 
 def test_last_use_is_written_at_most_once_a_minute(manager: User) -> None:
-    token, key = api_token_create(user=manager, name="Zapier")
+    token, key = api_token_create(by=manager, user=manager, name="Zapier")
     caller = Client(headers={"Authorization": f"Bearer {key}"})
     recently = timezone.now() - timedelta(seconds=30)
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=recently)
@@ -73,14 +47,18 @@ def test_last_use_is_written_at_most_once_a_minute(manager: User) -> None:
     assert token.last_used_at > recently
 
 
-def test_revoked_unknown_and_inactive_users_tokens_are_401(manager: User, teammate: User) -> None:
-    revoked, revoked_key = api_token_create(user=manager, name="old")
+def test_revoked_unknown_inactive_and_agents_tokens_are_401(manager: User, teammate: User, head: User) -> None:
+    revoked, revoked_key = api_token_create(by=manager, user=manager, name="old")
     api_token_revoke(by=manager, token=revoked)
-    _, inactive_key = api_token_create(user=teammate, name="left the company")
+    _, inactive_key = api_token_create(by=teammate, user=teammate, name="left the company")
     User.objects.filter(pk=teammate.pk).update(is_active=False)
-    for key in [revoked_key, inactive_key, "rpt_made-up"]:
+    # Someone who becomes an outside agent keeps the row but loses the key's use (agents hold none).
+    _, agent_key = api_token_create(by=head, user=head, name="before the move")
+    User.objects.filter(pk=head.pk).update(role=Role.AGENT)
+    for key in [revoked_key, inactive_key, agent_key, "rpt_made-up"]:
         caller = Client(headers={"Authorization": f"Bearer {key}"})
-        assert caller.get(f"{API}/companies").status_code == 401
+        refused = caller.get(f"{API}/companies")
+        assert (refused.status_code, refused.json()) == (401, {"detail": "Unauthorized"})
         # A wrong key is a 401 on writes too, not a CSRF failure of the session fallback.
         assert send(caller, "post", f"{API}/companies", {"name": "X"}).status_code == 401
     assert Client().get(f"{API}/companies").status_code == 401
@@ -88,7 +66,7 @@ def test_revoked_unknown_and_inactive_users_tokens_are_401(manager: User, teamma
 
 
 def test_only_the_owner_or_an_admin_revokes_a_token(manager: User, teammate: User, admin_user: User) -> None:
-    token, _ = api_token_create(user=manager, name="script")
+    token, _ = api_token_create(by=manager, user=manager, name="script")
     with pytest.raises(PermissionDenied):
         api_token_revoke(by=teammate, token=token)
     api_token_revoke(by=admin_user, token=token)
@@ -114,7 +92,7 @@ def test_the_session_works_with_csrf_on_writes(manager: User) -> None:
 def test_each_persona_lists_exactly_their_scope(
     personas: dict[str, User], clients: dict[str, Company], persona: str
 ) -> None:
-    response = bearer(personas[persona]).get(f"{API}/companies")
+    response = caller(personas[persona]).get(f"{API}/companies")
     assert {row["name"] for row in response.json()["items"]} == {clients[key].name for key in VISIBLE[persona]}
 
 
@@ -141,10 +119,13 @@ def test_a_client_out_of_scope_answers_404_to_every_verb(manager: User, clients:
     assert (theirs.industry, theirs.deleted_at, theirs.points.count()) == ("", None, 0)
 
 
-def test_a_visible_client_the_user_may_not_edit_answers_403(manager: User, clients: dict[str, Company]) -> None:
+def test_a_visible_client_the_user_may_not_edit_answers_403_with_a_reason(
+    manager: User, clients: dict[str, Company]
+) -> None:
     # The pool is visible to managers but must be taken before it is edited.
     response = send(bearer(manager), "patch", f"{API}/companies/{clients['pool'].pk}", {"version": 1, "notes": "x"})
     assert response.status_code == 403
+    assert response.json()["detail"].startswith("You may not change this client:")
 
 
 def test_lists_filter_by_owner_status_and_search(
@@ -179,8 +160,8 @@ def test_a_list_costs_a_fixed_number_of_queries(manager: User, django_assert_max
         ContactPoint.objects.create(company=company, kind="phone", value="+1", normalized="+1", is_primary=True)
     caller = bearer(manager)
     caller.get(f"{API}/companies")  # the token's first use writes last_used_at
-    # The token, the page, its contact points.
-    with django_assert_max_num_queries(3):
+    # The token, the page, its contact points, its tags.
+    with django_assert_max_num_queries(4):
         response = caller.get(f"{API}/companies", {"limit": 100})
     assert len(response.json()["items"]) == 30
     assert all(len(row["points"]) == 2 for row in response.json()["items"])
@@ -220,12 +201,18 @@ def test_a_bad_phone_is_422_naming_the_expected_format(manager: User) -> None:
     assert "is not a phone number. Write it like" in response.json()["detail"]["value"][0]
 
 
-def test_a_stale_version_is_422_saying_who_changed_it(manager: User, head: User) -> None:
+def test_a_stale_version_is_409_saying_who_changed_it_and_changes_nothing(manager: User, head: User) -> None:
     company = services.company_create(by=manager, name="Acme")
     services.client_update(by=head, client=company, version=1, industry="Steel")
     response = send(bearer(manager), "patch", f"{API}/companies/{company.pk}", {"version": 1, "industry": "Timber"})
-    assert response.status_code == 422
-    assert "Changed by Hanna Head at" in response.json()["detail"][0]
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("Changed by Hanna Head at ")
+    assert "reload to see their changes" in response.json()["detail"]
+    company.refresh_from_db()
+    assert (company.industry, company.version) == ("Steel", 2)
+    # With the version it now has, the same change goes through.
+    response = send(bearer(manager), "patch", f"{API}/companies/{company.pk}", {"version": 2, "industry": "Timber"})
+    assert (response.status_code, response.json()["version"]) == (200, 3)
 
 
 def test_update_changes_only_the_fields_sent(manager: User) -> None:
@@ -343,3 +330,14 @@ def test_api_token_command_prints_a_working_key(manager: User) -> None:
     assert key.startswith("rpt_")
     response = Client().get("/api/v1/companies", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200
+    assert ApiToken.objects.get(user=manager).prefix == key[:10]
+
+
+def test_api_token_command_refuses_agents_and_blank_names(manager: User, agent: User) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=r"Outside agents cannot have API tokens\."):
+        call_command("api_token", "agent", "script")
+    with pytest.raises(CommandError, match=r"Fill this in\."):
+        call_command("api_token", "manager", "   ")
+    assert not ApiToken.objects.exists()

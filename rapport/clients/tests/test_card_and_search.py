@@ -55,6 +55,7 @@ def titles(client: Client, query: str) -> set[str]:
         ("федор", {"Иванов Фёдор"}),
         ("trad", {"Acme Trading"}),
         ("7701234567", {"Acme Trading"}),
+        ("770123", {"Acme Trading"}),
         ("acme fed", set()),
     ],
 )
@@ -72,9 +73,68 @@ def test_accents_do_not_matter_and_scope_does(personas: dict[str, User], hoang: 
     assert titles(client_for(personas["manager"]), "123 4567") == set()
 
 
-def test_search_query_count(as_manager: Client, acme: Company, ivanov: Contact, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
-    with django_assert_max_num_queries(8):
-        as_manager.get("/search/", {"q": "acme"}, headers={"HX-Request": "true"})
+@pytest.mark.parametrize(
+    "query",
+    ['"', 'ac"me', "%%", "__", "acme*", "(acme", "NOT acme", "acme OR", "ac\x00me", "--", "'; --", "a b", "+", "@"],
+)
+def test_odd_queries_find_nothing_or_something_but_never_fail(as_manager: Client, acme: Company, query: str) -> None:
+    response = as_manager.get("/search/", {"q": query}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+
+
+def test_two_letter_surname_is_found_as_a_word(manager: User, as_manager: Client, acme: Company) -> None:
+    services.contact_create(
+        by=manager, last_name="Lê", first_name="Văn An", points=[PointInput("phone", "+84 90 555 1234")]
+    )
+    assert "Lê Văn An" in titles(as_manager, "le")  # (colleagues named "…le…" may join it)
+    assert titles(as_manager, "LÊ VĂN") == {"Lê Văn An"}
+
+
+def test_a_common_name_finds_the_visible_client_behind_many_hidden_ones(
+    manager: User, outsider: User, as_manager: Client
+) -> None:
+    for number in range(30):
+        services.contact_create(by=outsider, last_name="Smirnov", first_name=f"Ivan {number}")
+    services.contact_create(by=manager, last_name="Smirnov", first_name="Pavel")
+    assert titles(as_manager, "smirn") == {"Smirnov Pavel"}
+    assert titles(client_for(outsider), "smirnov pav") == set()
+
+
+def test_search_shows_each_client_once_with_its_phone_and_company(
+    manager: User, as_manager: Client, acme: Company, ivanov: Contact
+) -> None:
+    # Found by the phone's digits and by the tax id's: one hit.
+    page = as_manager.get("/search/", {"q": "7701234567"}, headers={"HX-Request": "true"}).content.decode()
+    assert page.count("Acme Trading") == 1
+    page = as_manager.get("/search/", {"q": "иванов"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Acme Trading · +7 916 111-22-33" in page
+    assert f'href="{ivanov.get_absolute_url()}"' in page
+
+
+# A search costs the session and the user, then per kind of client one query listing the
+# matches the user may see and one loading them (none when nothing matched), then the colleagues.
+
+
+def test_search_dropdown_query_count(  # type: ignore[no-untyped-def]
+    manager: User, as_manager: Client, acme: Company, ivanov: Contact, django_assert_num_queries
+) -> None:
+    services.contact_create(by=manager, last_name="Acmeev", first_name="Pyotr")
+    with django_assert_num_queries(2 + 2 + 2 + 1):
+        page = as_manager.get("/search/", {"q": "acme"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Acme Trading" in page
+    assert "Acmeev Pyotr" in page
+    with django_assert_num_queries(2 + 1 + 1 + 1):
+        page = as_manager.get("/search/", {"q": "zzzz"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Nothing found" in page
+
+
+def test_search_page_query_count(  # type: ignore[no-untyped-def]
+    as_manager: Client, acme: Company, ivanov: Contact, django_assert_num_queries
+) -> None:
+    # The shell adds one: the bell's unread count.
+    with django_assert_num_queries(2 + 1 + 2 + 1 + 1):
+        page = as_manager.get("/search/", {"q": "acme"}).content.decode()
+    assert "Acme Trading" in page
 
 
 def test_card_shows_details_points_timeline_and_history(

@@ -79,3 +79,18 @@ def test_operator_creates_into_the_pool_or_for_a_manager(operator: User, manager
     client.post("/clients/companies/new/", {"name": "Assigned", "owner": manager.pk})
     assert Company.objects.get(name="Pooled").owner is None
     assert Company.objects.get(name="Assigned").owner == manager
+
+
+def test_a_person_typed_for_a_company_is_matched_by_name_among_its_people(manager: User, as_manager: Client) -> None:
+    acme = services.company_create(by=manager, name="Acme")
+    services.contact_create(by=manager, last_name="Ivanov", first_name="Ivan", company=acme)
+    services.contact_create(by=manager, last_name="Ivanov", first_name="Ivan")
+    typed: dict[str, str | int] = {"last_name": "Ivanov", "first_name": "Ivan", "company": acme.pk}
+    page = as_manager.get("/clients/duplicates/", typed).content.decode()
+    assert page.count('class="list-group-item list-group-item-action duplicate"') == 1
+    assert "same name at this company" in page
+    other = services.company_create(by=manager, name="Other")
+    assert (
+        "Already in the base?"
+        not in as_manager.get("/clients/duplicates/", {**typed, "company": other.pk}).content.decode()
+    )

@@ -5,21 +5,33 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rapport.accounts import access
 from rapport.accounts.models import Role
 from rapport.clients import queries, services, timeline
+from rapport.clients.card_forms import TagsForm
 from rapport.clients.forms import TransferForm
-from rapport.clients.models import ClientStatus
+from rapport.clients.models import ClientStatus, Contact, Tag
 from rapport.clients.services import AnyClient
 from rapport.core.http import RapportRequest
 
+# Existing tags offered while typing one (alphabetically, at most this many).
+TAG_SUGGESTIONS = 200
 
-def _card_context(request: RapportRequest, client: AnyClient) -> dict[str, object]:
+
+def list_url_of(client: AnyClient) -> str:
+    return reverse("clients:company-list" if client.kind == "company" else "clients:contact-list")
+
+
+def card_context(request: RapportRequest, client: AnyClient) -> dict[str, object]:
+    """What every region of the card needs; the htmx views render one region from it."""
     user = request.user
     can_transfer = access.can_transfer_client(user, client)
+    can_edit = access.can_edit_client(user, client)
+    tags = sorted(client.tags.all(), key=lambda tag: tag.name.lower())
     return {
         "transfer_form": TransferForm(user=user, initial={"to_user": client.owner}) if can_transfer else None,
         "can_take": client.status == ClientStatus.POOL and user.role in {Role.MANAGER, Role.HEAD},
@@ -28,15 +40,25 @@ def _card_context(request: RapportRequest, client: AnyClient) -> dict[str, objec
         "timeline": timeline.timeline_for(client),
         "transfers": queries.transfers_of(client),
         "history": queries.history_of(client),
-        "can_edit": access.can_edit_client(user, client),
+        "tags": tags,
+        "tag_names": list(Tag.objects.values_list("name", flat=True)[:TAG_SUGGESTIONS]) if can_edit else [],
+        # A contact's company is shown by name; a link only where the user may open it.
+        "company_link": isinstance(client, Contact)
+        and client.company_id is not None
+        and access.companies_visible_to(user).filter(pk=client.company_id).exists(),
+        "tags_form": TagsForm(initial={"tags": ", ".join(tag.name for tag in tags)}) if can_edit else None,
+        "can_edit": can_edit,
         "can_edit_personal": access.can_edit_personal_data(user, client),
+        "can_delete": can_edit and user.role != Role.AGENT,
+        "can_merge": access.can_merge_clients(user),
+        "can_create": access.can_create_clients(user),
     }
 
 
 @login_required
 def company_detail(request: RapportRequest, company_id: int) -> HttpResponse:
     company = access.company_for_user(request.user, company_id)
-    context = _card_context(request, company)
+    context = card_context(request, company)
     context["people"] = (
         access.contacts_visible_to(request.user).filter(company=company).order_by("last_name", "first_name", "id")
     )
@@ -46,16 +68,11 @@ def company_detail(request: RapportRequest, company_id: int) -> HttpResponse:
 @login_required
 def contact_detail(request: RapportRequest, contact_id: int) -> HttpResponse:
     contact = access.contact_for_user(request.user, contact_id)
-    context = _card_context(request, contact)
-    # The company is shown by name; a link only where the user may open it.
-    visible_company = contact.company_id is not None and (
-        access.companies_visible_to(request.user).filter(pk=contact.company_id).exists()
-    )
-    context["company_link"] = visible_company
+    context = card_context(request, contact)
     return render(request, "clients/client_detail.html", context)
 
 
-def _client_for(request: RapportRequest, kind: str, client_id: int) -> AnyClient:
+def client_for(request: RapportRequest, kind: str, client_id: int) -> AnyClient:
     if kind not in {"company", "contact"}:
         raise Http404
     if kind == "company":
@@ -66,7 +83,7 @@ def _client_for(request: RapportRequest, kind: str, client_id: int) -> AnyClient
 @require_POST
 @login_required
 def client_transfer(request: RapportRequest, kind: str, client_id: int) -> HttpResponse:
-    client = _client_for(request, kind, client_id)
+    client = client_for(request, kind, client_id)
     form = TransferForm(request.POST, user=request.user)
     if not access.can_transfer_client(request.user, client):
         raise PermissionDenied
@@ -82,14 +99,14 @@ def client_transfer(request: RapportRequest, kind: str, client_id: int) -> HttpR
     else:
         messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
     if not _still_visible(request, client):
-        return redirect("clients:company-list" if kind == "company" else "clients:contact-list")
+        return redirect(list_url_of(client))
     return redirect(client.get_absolute_url())
 
 
 @require_POST
 @login_required
 def client_take(request: RapportRequest, kind: str, client_id: int) -> HttpResponse:
-    client = _client_for(request, kind, client_id)
+    client = client_for(request, kind, client_id)
     try:
         services.client_take_from_pool(by=request.user, client=client)
     except ValidationError as error:

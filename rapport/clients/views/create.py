@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +18,8 @@ from rapport.core.http import RapportRequest
 
 
 def _create(request: RapportRequest, kind: str) -> HttpResponse:
+    if not access.can_create_clients(request.user):
+        raise PermissionDenied
     form_class = CompanyCreateForm if kind == "company" else ContactCreateForm
     form = form_class(request.POST or None, user=request.user)
     company = None
@@ -67,6 +69,10 @@ def duplicates(request: RapportRequest) -> HttpResponse:
         if part
     ) or request.GET.get("name", "")
     found = queries.possible_duplicates(
-        request.user, phone=request.GET.get("phone", "")[:40], email=request.GET.get("email", "")[:254], name=name[:300]
+        request.user,
+        phone=request.GET.get("phone", "")[:40],
+        email=request.GET.get("email", "")[:254],
+        name=name[:300],
+        company_id=int(company) if (company := request.GET.get("company", "")).isdigit() else None,
     )
     return render(request, "clients/client_form.html#duplicates", {"duplicates": found})

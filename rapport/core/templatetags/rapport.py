@@ -1,14 +1,37 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms, template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.templatetags.static import static
 from django.utils.html import format_html
+
+from rapport.core import navigation
 
 register = template.Library()
 
 ICON_SPRITE = "vendor/tabler-icons/sprite.svg"
+
+
+@functools.cache
+def _sprite_url() -> str:
+    # Looked up in the static files manifest once, not for each of the dozens of icons on a page.
+    return static(ICON_SPRITE)
+
+
+@receiver(setting_changed)
+def _forget_sprite_url(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"STATIC_URL", "STORAGES"}:
+        _sprite_url.cache_clear()
+
+
+@register.simple_tag
+def fixed_url(url_name: str) -> str:
+    """``{% url %}`` for a view without arguments, reversed once per process: the shell has a dozen per page."""
+    return navigation.fixed_url(url_name)
 
 
 @register.simple_tag
@@ -17,7 +40,7 @@ def icon(name: str, css: str = "") -> str:
     return format_html(
         '<svg class="icon {}" aria-hidden="true" focusable="false"><use href="{}#tabler-{}"></use></svg>',
         css,
-        static(ICON_SPRITE),
+        _sprite_url(),
         name,
     )
 

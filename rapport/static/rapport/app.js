@@ -35,14 +35,14 @@
     };
 
     panel.addEventListener("htmx:afterSwap", open);
-    document.body.addEventListener("htmx:afterSwap", function (event) {
-      if (event.target === panel) open();
-    });
     input.addEventListener("focus", open);
     form.addEventListener("keydown", function (event) {
       if (event.key === "ArrowDown") { event.preventDefault(); move(1); }
       else if (event.key === "ArrowUp") { event.preventDefault(); move(-1); }
-      else if (event.key === "Escape") { close(); input.blur(); }
+      else if (event.key === "Escape") {
+        // The first Escape closes the results and keeps what was typed; the next one clears it (as search inputs do).
+        if (panel.classList.contains("show")) { event.preventDefault(); input.focus(); close(); }
+      }
     });
     document.addEventListener("click", function (event) {
       if (!form.contains(event.target)) close();

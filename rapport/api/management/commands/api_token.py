@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from rapport.accounts.models import User
@@ -21,7 +21,10 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no active user {options['username']!r}.")
         try:
-            token, key = api_token_create(user=user, name=options["name"])
+            # Whoever runs commands on the server acts for the user, as the user would on the token screen.
+            token, key = api_token_create(by=user, user=user, name=options["name"])
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
+        except PermissionDenied as error:
+            raise CommandError(str(error) or "this user cannot have API tokens.") from None
         self.stdout.write(f"Token {token.name!r} for {user.username} — shown only now:\n{key}")
