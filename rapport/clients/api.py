@@ -24,7 +24,7 @@ from pydantic import ConfigDict
 from rapport.accounts import access
 from rapport.accounts.models import User
 from rapport.api.schemas import READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, Invalid, Message
-from rapport.clients import services
+from rapport.clients import queries, services
 from rapport.clients.models import (
     ClientStatus,
     ClientTransfer,
@@ -354,7 +354,7 @@ def _restore(by: User, model: type[Company] | type[Contact], client_id: int) -> 
     with refused_because(_("Only admins restore clients from the trash.")):
         if not access.can_see_trash(by):
             raise PermissionDenied
-        client: AnyClient = get_object_or_404(model.objects.filter(deleted_at__isnull=False), pk=client_id)  # type: ignore[assignment]
+        client: AnyClient = get_object_or_404(model.objects.deleted(), pk=client_id)  # type: ignore[assignment]
         services.client_restore(by=by, client=client)
 
 
@@ -501,11 +501,6 @@ def trash(request: RapportRequest, filters: Query[TrashFilters]) -> dict[str, An
     """
     if not access.can_see_trash(request.user):
         raise PermissionDenied(_("Only admins see the trash."))
-    end = filters.offset + filters.limit
-    deleted: list[AnyClient] = []
-    for model in (Company, Contact):
-        if filters.kind in {None, model._meta.model_name}:
-            deleted.extend(model.objects.filter(deleted_at__isnull=False).order_by("-deleted_at", "-id")[: end + 1])
-    deleted.sort(key=lambda client: (client.deleted_at, client.kind, client.pk), reverse=True)
-    deleted = deleted[filters.offset : end + 1]
+    # One row more than asked for says whether there is a next page.
+    deleted = queries.trash_rows(limit=filters.limit + 1, offset=filters.offset, kind=filters.kind)
     return {"items": deleted[: filters.limit], "has_more": len(deleted) > filters.limit}

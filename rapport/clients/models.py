@@ -58,6 +58,10 @@ class ClientQuerySet[M: models.Model](models.QuerySet[M]):
     def alive(self) -> ClientQuerySet[M]:
         return self.filter(deleted_at__isnull=True)
 
+    def deleted(self) -> ClientQuerySet[M]:
+        """The trash."""
+        return self.filter(deleted_at__isnull=False)
+
 
 def user_link(label: Any = None, **options: Any) -> models.ForeignKey[Any, Any]:
     """An optional link to a person that must not vanish with them (accounts are deactivated, not deleted)."""
@@ -222,6 +226,10 @@ class Contact(Client):
 
     def get_absolute_url(self) -> str:
         return reverse("clients:contact-detail", args=[self.pk])
+
+
+# The word in URLs and APIs → the model it names.
+CLIENT_MODELS: dict[str, type[Company] | type[Contact]] = {"company": Company, "contact": Contact}
 
 
 class ContactPointKind(models.TextChoices):

@@ -247,3 +247,19 @@ def possible_duplicates(
             ),
         )
     return list(result.values())[:DUPLICATES_SHOWN]
+
+
+# ---- Trash ----------------------------------------------------------------------------------
+
+
+def trash_rows(*, limit: int, offset: int = 0, kind: str | None = None) -> list[AnyClient]:
+    """Deleted companies and contacts, newest deletion first: each kind reads at most offset + limit rows."""
+    from rapport.clients.models import CLIENT_MODELS
+
+    rows: list[AnyClient] = []
+    for model_kind, model in CLIENT_MODELS.items():
+        if kind in {None, model_kind}:
+            deleted = model.objects.deleted().select_related("owner", "deleted_by").order_by("-deleted_at", "-id")
+            rows.extend(deleted[: offset + limit])
+    rows.sort(key=lambda client: (client.deleted_at, client.kind, client.pk), reverse=True)
+    return rows[offset : offset + limit]

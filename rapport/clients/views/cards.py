@@ -3,9 +3,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,16 +13,13 @@ from rapport.accounts.models import Role
 from rapport.clients import queries, services, timeline
 from rapport.clients.card_forms import TagsForm
 from rapport.clients.forms import TransferForm
-from rapport.clients.models import ClientStatus, Contact, Tag
+from rapport.clients.models import ClientStatus, Company, Contact, Tag
 from rapport.clients.services import AnyClient
+from rapport.clients.views.lists import list_url, model_of_kind
 from rapport.core.http import RapportRequest
 
 # Existing tags offered while typing one (alphabetically, at most this many).
 TAG_SUGGESTIONS = 200
-
-
-def list_url_of(client: AnyClient) -> str:
-    return reverse("clients:company-list" if client.kind == "company" else "clients:contact-list")
 
 
 def card_context(request: RapportRequest, client: AnyClient) -> dict[str, object]:
@@ -73,9 +69,7 @@ def contact_detail(request: RapportRequest, contact_id: int) -> HttpResponse:
 
 
 def client_for(request: RapportRequest, kind: str, client_id: int) -> AnyClient:
-    if kind not in {"company", "contact"}:
-        raise Http404
-    if kind == "company":
+    if model_of_kind(kind) is Company:
         return access.company_for_user(request.user, client_id)
     return access.contact_for_user(request.user, client_id)
 
@@ -99,7 +93,7 @@ def client_transfer(request: RapportRequest, kind: str, client_id: int) -> HttpR
     else:
         messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
     if not _still_visible(request, client):
-        return redirect(list_url_of(client))
+        return redirect(list_url(client.kind))
     return redirect(client.get_absolute_url())
 
 

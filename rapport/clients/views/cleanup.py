@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from itertools import chain
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rapport.accounts import access
-from rapport.clients import merge
-from rapport.clients.models import ClientMerge, Company, Contact
+from rapport.clients import merge, queries
+from rapport.clients.models import ClientMerge
 from rapport.clients.search import find_clients
 from rapport.clients.services import AnyClient, client_restore
 from rapport.clients.views.cards import client_for
+from rapport.clients.views.lists import model_of_kind
 from rapport.core.http import RapportRequest
 
 TRASH_SHOWN = 100
@@ -26,26 +25,12 @@ AUTOCOMPLETE_SIZE = 10
 AUTOCOMPLETE_MIN_LENGTH = 3
 
 
-def _model_of(kind: str) -> type[Company] | type[Contact]:
-    if kind == "company":
-        return Company
-    if kind == "contact":
-        return Contact
-    raise Http404
-
-
 @login_required
 def trash(request: RapportRequest) -> HttpResponse:
     """The latest deleted companies and contacts, newest first."""
     if not access.can_see_trash(request.user):
         raise PermissionDenied
-    deleted = [
-        model.objects.filter(deleted_at__isnull=False)
-        .select_related("owner", "deleted_by")
-        .order_by("-deleted_at")[:TRASH_SHOWN]
-        for model in (Company, Contact)
-    ]
-    rows: list[AnyClient] = sorted(chain(*deleted), key=lambda client: client.deleted_at, reverse=True)[:TRASH_SHOWN]  # type: ignore[arg-type,return-value,assignment]
+    rows = queries.trash_rows(limit=TRASH_SHOWN)
     merged = {
         (merge_row.kind, merge_row.merged_id)
         for merge_row in ClientMerge.objects.filter(merged_id__in=[client.pk for client in rows])
@@ -59,7 +44,7 @@ def trash(request: RapportRequest) -> HttpResponse:
 def restore(request: RapportRequest, kind: str, client_id: int) -> HttpResponse:
     if not access.can_see_trash(request.user):
         raise PermissionDenied
-    client: AnyClient = get_object_or_404(_model_of(kind).objects.filter(deleted_at__isnull=False), pk=client_id)  # type: ignore[assignment]
+    client: AnyClient = get_object_or_404(model_of_kind(kind).objects.deleted(), pk=client_id)  # type: ignore[assignment]
     try:
         client_restore(by=request.user, client=client)
     except ValidationError as error:
@@ -73,7 +58,7 @@ def restore(request: RapportRequest, kind: str, client_id: int) -> HttpResponse:
 def autocomplete(request: RapportRequest, kind: str) -> JsonResponse:
     """Companies or contacts matching a name fragment, phone or e-mail, for pickers (Tom Select)."""
     query = request.GET.get("q", "").strip()[:100]
-    visible = access.clients_visible_to(request.user, _model_of(kind))
+    visible = access.clients_visible_to(request.user, model_of_kind(kind))
     exclude = request.GET.get("exclude", "")
     if exclude.isdigit():
         visible = visible.exclude(pk=int(exclude))

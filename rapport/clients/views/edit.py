@@ -21,7 +21,8 @@ from rapport.clients import services
 from rapport.clients.card_forms import ClientEditForm, CompanyEditForm, ContactEditForm, PointForm, TagsForm
 from rapport.clients.models import Company, ContactPoint
 from rapport.clients.services import AnyClient
-from rapport.clients.views.cards import card_context, client_for, list_url_of
+from rapport.clients.views.cards import card_context, client_for
+from rapport.clients.views.lists import list_url
 from rapport.core.forms import apply_validation_error
 from rapport.core.http import RapportRequest
 
@@ -167,5 +168,5 @@ def client_delete(request: RapportRequest, kind: str, client_id: int) -> HttpRes
     client = client_for(request, kind, client_id)
     services.client_delete(by=request.user, client=client)
     messages.success(request, _("%(client)s is in the trash.") % {"client": client.display_name})
-    target = list_url_of(client)
+    target = list_url(client.kind)
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)

@@ -21,10 +21,9 @@ from rapport.accounts.models import User
 from rapport.clients import bulk_actions, queries, saved_views
 from rapport.clients.columns import COLUMNS, ColumnChoice, columns_chosen
 from rapport.clients.forms import BulkActionForm, ClientFilterForm, SavedViewForm, bulk_owners, bulk_owners_among
-from rapport.clients.models import Company, Contact
+from rapport.clients.models import CLIENT_MODELS, Company, Contact
 from rapport.core.http import RapportRequest
 
-KINDS: dict[str, type[Company] | type[Contact]] = {"company": Company, "contact": Contact}
 DEFAULT_SORT = "last_contact"
 BULK_ACTION_LABELS = {
     bulk_actions.OWNER: gettext_lazy("Assign owner"),
@@ -36,6 +35,14 @@ BULK_ACTION_LABELS = {
 
 def kind_of(model: type[Company] | type[Contact]) -> str:
     return "contact" if model is Contact else "company"
+
+
+def model_of_kind(kind: str) -> type[Company] | type[Contact]:
+    """The model a URL's kind word names; any other word is a page that does not exist."""
+    try:
+        return CLIENT_MODELS[kind]
+    except KeyError:
+        raise Http404 from None
 
 
 def list_url(kind: str, query: str = "") -> str:
@@ -135,13 +142,6 @@ def contact_list(request: RapportRequest) -> HttpResponse:
     return _client_list(request, Contact)
 
 
-def _model_of(kind: str) -> type[Company] | type[Contact]:
-    try:
-        return KINDS[kind]
-    except KeyError:
-        raise Http404 from None
-
-
 # ---- Saved views ------------------------------------------------------------------------------
 
 
@@ -150,7 +150,7 @@ def _model_of(kind: str) -> type[Company] | type[Contact]:
 def saved_view_menu(request: RapportRequest, kind: str) -> HttpResponse:
     """The Views menu of a list, read when it is opened: my views, shared ones, and saving the current query."""
     user = request.user
-    state = list_state(user, _model_of(kind), request.GET)
+    state = list_state(user, model_of_kind(kind), request.GET)
     views = list(saved_views.saved_views_for(user, kind))
     for view in views:
         view.can_delete = saved_views.can_delete_view(user, view)  # type: ignore[attr-defined]
@@ -168,7 +168,7 @@ def saved_view_menu(request: RapportRequest, kind: str) -> HttpResponse:
 @require_POST
 @login_required
 def saved_view_save(request: RapportRequest, kind: str) -> HttpResponse:
-    model = _model_of(kind)
+    model = model_of_kind(kind)
     form = SavedViewForm(request.POST)
     # Saved in its shortest form, with only the filters valid for the author.
     query = list_state(request.user, model, QueryDict(request.POST.get("query", ""))).query
@@ -204,7 +204,7 @@ def saved_view_delete(request: RapportRequest, view_id: int) -> HttpResponse:
     view = saved_views.saved_view_for_user(request.user, view_id)
     saved_views.saved_view_delete(by=request.user, view=view)
     messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
-    back = list_state(request.user, _model_of(view.kind), QueryDict(request.POST.get("query", ""))).query
+    back = list_state(request.user, model_of_kind(view.kind), QueryDict(request.POST.get("query", ""))).query
     return redirect(list_url(view.kind, back))
 
 
@@ -224,7 +224,7 @@ def _posted_ids(data: QueryDict) -> list[int]:
 @require_POST
 @login_required
 def client_bulk(request: RapportRequest, kind: str) -> HttpResponseRedirect:
-    model = _model_of(kind)
+    model = model_of_kind(kind)
     user = request.user
     allowed = bulk_actions.actions_for(user)
     if request.POST.get("action") in BULK_ACTION_LABELS and request.POST["action"] not in allowed:
