@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rapport.core",
     "rapport.accounts",
     "rapport.clients",
+    "rapport.sales",
     "rapport.api",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -147,6 +148,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 MAILERS = {"default": mailer_from_url(env_str("EMAIL_URL"))}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "Rapport <rapport@localhost>"
+# Where people open Rapport: links in e-mails sent by background jobs, which have no request to go by.
+RAPPORT_BASE_URL = (env_str("RAPPORT_BASE_URL") or "http://localhost:8000").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SECURE_CSP = {
@@ -181,6 +184,12 @@ if HTTPS:
 # e.g. "manager:team,head:all", and who may change personal data ("owners" or "operators").
 RAPPORT_CLIENT_SCOPES = env_map("RAPPORT_CLIENT_SCOPES")
 RAPPORT_PERSONAL_DATA_EDITORS = env_choice("RAPPORT_PERSONAL_DATA_EDITORS", ["owners", "operators"], default="owners")
+
+# Money: the currencies deals and price lists may use (ISO 4217), the first is the default.
+RAPPORT_CURRENCIES = [code.upper() for code in env_list("RAPPORT_CURRENCIES", ["USD", "EUR", "RUB", "VND", "BGN"])] or [
+    "USD"
+]
+RAPPORT_DEFAULT_CURRENCY = RAPPORT_CURRENCIES[0]
 
 # Emit a Server-Timing header so `make bench` reads server time, not client overhead.
 SERVER_TIMING = env_bool("RAPPORT_SERVER_TIMING", default=False)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/api-tokens/", include("rapport.api.urls")),
     path("accounts/", include("rapport.accounts.urls")),
     path("clients/", include("rapport.clients.urls")),
+    path("sales/", include("rapport.sales.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -140,6 +140,8 @@ class ClientRoute:
 CLIENT_ROUTES = [
     ClientRoute("clients:company-detail", "get", "/clients/companies/{id}/", expect_seen),
     ClientRoute("clients:client-details", "get", "/clients/company/{id}/details/", expect_seen, htmx=True),
+    ClientRoute("clients:client-transfers", "get", "/clients/company/{id}/transfers/", expect_seen, htmx=True),
+    ClientRoute("clients:client-changes", "get", "/clients/company/{id}/changes/", expect_seen, htmx=True),
     ClientRoute("clients:client-edit", "get", "/clients/company/{id}/edit/", expect_edit, htmx=True),
     ClientRoute("clients:client-tags", "post", "/clients/company/{id}/tags/", expect_edit, {"tags": "x"}, htmx=True),
     ClientRoute(
@@ -426,8 +428,11 @@ def route_names() -> set[str]:
 
 
 def test_every_route_is_in_the_matrix() -> None:
+    from tests.test_permission_matrix_deals import covered_route_names
+
     covered = (
-        {route.name for route in CLIENT_ROUTES}
+        covered_route_names()
+        | {route.name for route in CLIENT_ROUTES}
         | {route.name for route in ROUTES}
         | {reader.split()[0] for reader in READERS}
         | set(EXEMPT)

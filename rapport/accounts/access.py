@@ -19,6 +19,7 @@ from rapport.accounts.models import Role, Team, User
 
 if TYPE_CHECKING:
     from rapport.clients.models import Company, Contact
+    from rapport.sales.models import Deal
 
 
 def can_manage_users(user: User) -> bool:
@@ -171,3 +172,63 @@ def can_see_trash(user: User) -> bool:
 def can_merge_clients(user: User) -> bool:
     """Merging two records of one client is data cleaning: operators and admins."""
     return user.is_active and (user.is_admin or user.role == Role.OPERATOR)
+
+
+# ---- Deals ----------------------------------------------------------------------------------
+# The same scopes as clients: a manager sees the deals they own or registered (the registrant
+# is credited for it), a head the team's, the company-wide roles all. There is no pool of deals.
+
+
+def deal_visibility(user: User) -> Q:
+    if not user.is_active:
+        return Q(pk__in=[])
+    scope = client_scope(user)
+    if scope == Scope.ALL:
+        return Q()
+    mine = Q(owner=user) | Q(registrant=user)
+    if scope == Scope.TEAM and user.team_id is not None:
+        mine |= Q(owner_id__in=User.objects.filter(team_id=user.team_id).values("pk"))
+    return mine
+
+
+def deals_visible_to(user: User) -> QuerySet[Deal]:
+    from rapport.sales.models import Deal
+
+    return Deal.objects.alive().filter(deal_visibility(user))
+
+
+def deal_for_user(user: User, deal_id: int) -> Deal:
+    """The deal if the user may see it; 404 otherwise."""
+    return get_object_or_404(
+        deals_visible_to(user).select_related("pipeline", "stage", "owner", "registrant", "company", "contact"),
+        pk=deal_id,
+    )
+
+
+def can_create_deals(user: User) -> bool:
+    """Selling roles register deals; operators keep personal data, analysts and marketers read."""
+    return user.is_active and user.role in {Role.ADMIN, Role.HEAD, Role.MANAGER, Role.AGENT}
+
+
+def can_edit_deal(user: User, deal: Deal) -> bool:
+    """Its owner, the owner's head and admins; a registrant who no longer owns the deal only reads it."""
+    if not can_create_deals(user):
+        return False
+    if user.is_admin or deal.owner_id == user.pk:
+        return True
+    owner = deal.owner
+    return user.role == Role.HEAD and owner is not None and owner.team_id is not None and owner.team_id == user.team_id
+
+
+def can_change_registrant(user: User) -> bool:
+    return user.is_active and user.is_admin
+
+
+def can_configure_sales(user: User) -> bool:
+    """Pipelines, stages, gates, checkpoint types, reasons for losing, the catalogue: admins."""
+    return user.is_active and user.is_admin
+
+
+def can_see_catalogue(user: User) -> bool:
+    """Products, prices and stock: everyone who works with deals reads them (only admins change them)."""
+    return user.is_active

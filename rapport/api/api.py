@@ -17,6 +17,7 @@ from ninja.security import django_auth
 
 from rapport.api.auth import BearerToken
 from rapport.clients.api import router as clients_router
+from rapport.sales.api import router as sales_router
 
 api = NinjaAPI(
     title="Rapport API",
@@ -27,6 +28,7 @@ api = NinjaAPI(
     docs_decorator=login_required,
 )
 api.add_router("/v1/", clients_router)
+api.add_router("/v1/", sales_router)
 
 
 @api.exception_handler(ValidationError)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django.db.models import Count
+
 from rapport.clients.models import Company, Contact, ContactPoint
 from rapport.core import bench
 
@@ -26,7 +28,14 @@ def _name_fragment(context: bench.BenchContext) -> str:
 
 
 def _company_card(context: bench.BenchContext) -> str:
-    company = context.objects(Company).filter(owner__username="manager").order_by("pk").first()
+    """The demo manager's company with the longest history: its card shows a full timeline."""
+    company = (
+        context.objects(Company)
+        .filter(owner__username="manager")
+        .annotate(owner_changes=Count("transfers"))
+        .order_by("-owner_changes", "pk")
+        .first()
+    )
     assert company is not None
     return f"/clients/companies/{company.pk}/"
 

@@ -14,7 +14,16 @@ from random import Random
 
 from django.utils import timezone
 
-from rapport.clients.models import ClientStatus, Company, Contact, ContactPoint, ContactPointKind, LeadSource, Tag
+from rapport.clients.models import (
+    ClientStatus,
+    ClientTransfer,
+    Company,
+    Contact,
+    ContactPoint,
+    ContactPointKind,
+    LeadSource,
+    Tag,
+)
 from rapport.clients.search import search_fold, search_index_suspended
 from rapport.core import demo
 from rapport.core.bulk import bulk_insert, ids_after, last_id
@@ -251,3 +260,40 @@ def _insert_points(points: Iterable[tuple[object, ...]]) -> None:
         ],
         rows(),
     )
+
+
+# One company in LONG_HISTORY_EVERY has been passed around for years (a key account
+# through many redistributions): its card shows a full timeline. A tenth of the rest
+# changed hands once or twice.
+LONG_HISTORY_EVERY = 200
+LONG_HISTORY_TRANSFERS = 55
+REASONS = ["Redistribution", "Manager on leave", "Team change", "Client asked for another manager", ""]
+
+
+@demo.generator(order=25)
+def transfer_history(context: demo.DemoContext) -> None:
+    rng = context.rng
+    manager_ids = [manager.pk for manager in context.managers]
+    deciders = [user.pk for role in ("head", "admin") for user in context.users_by_role.get(role, [])] or manager_ids
+    now = timezone.now()
+
+    def history(company_id: int, owner_id: int, created_at: datetime, count: int) -> Iterator[tuple[object, ...]]:
+        # Owners walk backwards from the current one, so the last transfer lands on today's owner.
+        moments = sorted(created_at + (now - created_at) * rng.random() for _ in range(count))
+        to_user = owner_id
+        for at in reversed(moments):
+            from_user = rng.choice([pk for pk in manager_ids if pk != to_user] or manager_ids)
+            yield company_id, from_user, to_user, rng.choice(deciders), at, rng.choice(REASONS)
+            to_user = from_user
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        owned = Company.objects.filter(owner__isnull=False).order_by("pk").values_list("pk", "owner_id", "created_at")
+        for number, (company_id, owner_id, created_at) in enumerate(owned.iterator(chunk_size=5_000)):
+            if number % LONG_HISTORY_EVERY == 0:
+                yield from history(company_id, owner_id, created_at, LONG_HISTORY_TRANSFERS)
+            elif rng.random() < 0.1:
+                yield from history(company_id, owner_id, created_at, rng.randint(1, 2))
+
+    transfers = list(rows())  # read in full first: no query may run inside a COPY
+    bulk_insert(ClientTransfer, ["company_id", "from_user_id", "to_user_id", "by_id", "at", "reason"], transfers)
+    context.log(f"  {len(transfers)} client transfers")

@@ -23,6 +23,7 @@ SORTS: dict[str, tuple[Any, list[Any] | None]] = {
     "-created": (_("Newest first"), ["-created_at", "-id"]),
 }
 OWNER_ME, OWNER_NONE = "me", "none"
+OPEN_DEAL_YES, OPEN_DEAL_NO = "yes", "no"
 
 
 class _ChoicesOnce(BaseChoiceIterator):
@@ -78,6 +79,11 @@ class ClientFilterForm(forms.Form):
         coerce=int,
         empty_value=None,
         choices=lambda: [("", _("Any month")), *[(n, calendar.month_name[n]) for n in range(1, 13)]],
+    )
+    open_deal = forms.ChoiceField(
+        label=_("Open deals"),
+        required=False,
+        choices=[("", _("With or without")), (OPEN_DEAL_YES, _("Has an open deal")), (OPEN_DEAL_NO, _("No open deal"))],
     )
     sort = forms.ChoiceField(
         label=_("Sort"), required=False, choices=[(key, label) for key, (label, _order) in SORTS.items()]

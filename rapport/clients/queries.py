@@ -8,13 +8,14 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from rapport.accounts import access
 from rapport.accounts.models import User
 from rapport.clients.columns import ColumnChoice, read_rows
 from rapport.clients.models import ClientTransfer, Company, Contact, ContactPoint
+from rapport.core.paging import PAGE_SIZE, PageNumbering
 
 if TYPE_CHECKING:
     from rapport.clients.services import AnyClient
@@ -98,30 +99,17 @@ def transfers_of(client: AnyClient) -> list[ClientTransfer]:
 
 # ---- Client lists ---------------------------------------------------------------------------
 
-PAGE_SIZE = 25
 # Lists never count more than this: an exact COUNT(*) over 200k rows costs more than the page.
 COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
-class ClientPage:
+class ClientPage(PageNumbering):
     rows: list[dict[str, Any]]  # as columns.read_rows gives them
     number: int
     has_next: bool
     total: int
     total_capped: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def first_index(self) -> int:
-        return (self.number - 1) * PAGE_SIZE + 1 if self.rows else 0
-
-    @property
-    def last_index(self) -> int:
-        return (self.number - 1) * PAGE_SIZE + len(self.rows)
 
 
 def client_list(user: User, model: type[Company] | type[Contact], filters: dict[str, Any]) -> QuerySet[Any]:
@@ -130,7 +118,7 @@ def client_list(user: User, model: type[Company] | type[Contact], filters: dict[
     What is read of them is up to the caller: a page or an export reads only its columns
     (``columns.read_rows``, ``columns.iter_rows``).
     """
-    from rapport.clients.forms import OWNER_ME, OWNER_NONE, SORTS
+    from rapport.clients.forms import OPEN_DEAL_NO, OPEN_DEAL_YES, OWNER_ME, OWNER_NONE, SORTS
 
     rows = access.clients_visible_to(user, model)
     owner = filters.get("owner")
@@ -155,6 +143,12 @@ def client_list(user: User, model: type[Company] | type[Contact], filters: dict[
         )
     if filters.get("birthday_month") and model is Contact:
         rows = rows.filter(**{"birthday__month": filters["birthday_month"]})
+    if filters.get("open_deal") in {OPEN_DEAL_YES, OPEN_DEAL_NO}:
+        from rapport.sales.models import Deal
+
+        # Any open deal of the client counts, whoever owns it: whether someone is already selling to them.
+        open_deals = Deal.objects.open().filter(**{"contact_id" if model is Contact else "company_id": OuterRef("pk")})
+        rows = rows.filter(Exists(open_deals) if filters["open_deal"] == OPEN_DEAL_YES else ~Exists(open_deals))
     order = SORTS.get(filters.get("sort") or "last_contact", SORTS["last_contact"])[1]
     return rows.order_by(*order) if order else rows
 

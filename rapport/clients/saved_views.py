@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from rapport.accounts.models import Role, User
 from rapport.clients.models import SavedView
 
-KINDS = ("company", "contact")
+KINDS = ("company", "contact", "deal")  # "deal": the deal list (rapport/sales/views/lists.py)
 NAME_MAX_LENGTH = 80
 QUERY_MAX_LENGTH = 2000
 # Parameters that describe where one is in a list, not what it shows.

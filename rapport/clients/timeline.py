@@ -1,8 +1,9 @@
 """The client timeline: one chronological feed that apps add entry types to.
 
 An app registers a source: a function that returns the latest entries it has for a
-client (at most ``limit``, newest first, with the queries it needs bounded). The card
-merges every source's entries and shows the newest.
+client (at most ``limit``, newest first, with the queries it needs bounded) as seen by
+``viewer`` — a source whose records have their own access rules (deals, say) filters them
+through the access policy. The card merges every source's entries and shows the newest.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rapport.clients.models import ClientMerge
 from rapport.clients.queries import transfers_of
 
 if TYPE_CHECKING:
+    from rapport.accounts.models import User
     from rapport.clients.services import AnyClient
 
 TIMELINE_SIZE = 50
@@ -35,7 +37,7 @@ class TimelineEntry:
     url: str = ""
 
 
-Source = Callable[["AnyClient", int], list[TimelineEntry]]
+Source = Callable[["AnyClient", int, "User"], list[TimelineEntry]]
 _sources: dict[str, Source] = {}
 
 
@@ -43,12 +45,12 @@ def register(key: str, source: Source) -> None:
     _sources[key] = source
 
 
-def timeline_for(client: AnyClient, *, limit: int = TIMELINE_SIZE) -> list[TimelineEntry]:
-    streams = [source(client, limit) for source in _sources.values()]
+def timeline_for(client: AnyClient, *, viewer: User, limit: int = TIMELINE_SIZE) -> list[TimelineEntry]:
+    streams = [source(client, limit, viewer) for source in _sources.values()]
     return list(heapq.merge(*streams, key=lambda entry: entry.at, reverse=True))[:limit]
 
 
-def _transfers(client: AnyClient, limit: int) -> list[TimelineEntry]:
+def _transfers(client: AnyClient, limit: int, viewer: User) -> list[TimelineEntry]:
     entries = []
     for transfer in transfers_of(client)[:limit]:
         source = transfer.from_user.display_name if transfer.from_user else _("the pool")
@@ -66,7 +68,7 @@ def _transfers(client: AnyClient, limit: int) -> list[TimelineEntry]:
     return entries
 
 
-def _registered(client: AnyClient, limit: int) -> list[TimelineEntry]:
+def _registered(client: AnyClient, limit: int, viewer: User) -> list[TimelineEntry]:
     return [
         TimelineEntry(
             at=client.created_at,
@@ -78,7 +80,7 @@ def _registered(client: AnyClient, limit: int) -> list[TimelineEntry]:
     ]
 
 
-def _merges(client: AnyClient, limit: int) -> list[TimelineEntry]:
+def _merges(client: AnyClient, limit: int, viewer: User) -> list[TimelineEntry]:
     from rapport.clients.merge import moved_summary
 
     merges = ClientMerge.objects.filter(kind=client.kind, survivor_id=client.pk).select_related("by")[:limit]

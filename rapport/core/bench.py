@@ -45,6 +45,12 @@ class BenchOperation:
     target_ms: float | None = None  # p95 server time the design promises, if any
     # Extra request headers, e.g. those htmx sends, to time the partial a page swaps in.
     headers: Mapping[str, str] = field(default_factory=dict)
+    # A write is timed like a read: "POST" sends a form with the signed-in user's CSRF token.
+    method: str = "GET"
+    # The form fields of a POST: given the context once (before the server starts), it returns a
+    # function of the request's number (from 0, across the run) giving that request's fields, so a
+    # write can alternate between two states and every request really changes something.
+    data: Callable[[BenchContext], Callable[[int], Mapping[str, str]]] | None = None
 
 
 _operations: dict[str, BenchOperation] = {}

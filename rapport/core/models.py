@@ -32,6 +32,9 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
     def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)
 
+    def awaiting_digest(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True, emailed_at__isnull=True)
+
 
 class Notification(models.Model):
     """One message in a user's notification centre (the bell)."""
@@ -47,6 +50,8 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # When the e-mail digest carried it; unread notifications not yet e-mailed go into the next digest.
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -56,6 +61,11 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
             models.Index(
                 fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"
+            ),
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=models.Q(read_at__isnull=True, emailed_at__isnull=True),
+                name="notification_digest_idx",
             ),
         ]
         verbose_name = _("notification")

@@ -192,7 +192,8 @@ def test_all_matching_the_filters(
 
 
 def test_the_page_offers_all_matching_and_says_the_cap(manager: User, as_manager: Client) -> None:
-    from rapport.clients.queries import COUNT_CAP, PAGE_SIZE
+    from rapport.clients.queries import COUNT_CAP
+    from rapport.core.paging import PAGE_SIZE
 
     Company.objects.bulk_create(Company(name=f"C{n:04}", owner=manager) for n in range(PAGE_SIZE + 5))
     page = as_manager.get("/clients/companies/").content.decode()

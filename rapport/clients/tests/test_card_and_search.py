@@ -142,12 +142,18 @@ def test_card_shows_details_points_timeline_and_history(
 ) -> None:
     services.client_update(by=manager, client=acme, version=1, industry="Wholesale")
     services.client_transfer(by=head, client=acme, to_user=teammate, reason="Holiday cover")
-    page = client_for(teammate).get(acme.get_absolute_url()).content.decode()
+    browser = client_for(teammate)
+    page = browser.get(acme.get_absolute_url()).content.decode()
     assert "Acme Trading" in page
     assert 'href="tel:+79123456789"' in page
     assert "Moved from Mark Manager to Tina Teammate" in page
     assert "Holiday cover" in page
-    assert "Wholesale" in page
+    # The transfer log and the change history load when their tab is opened.
+    transfers = browser.get(f"/clients/company/{acme.pk}/transfers/", headers={"HX-Request": "true"})
+    assert "Holiday cover" in transfers.content.decode()
+    changes = browser.get(f"/clients/company/{acme.pk}/changes/", headers={"HX-Request": "true"}).content.decode()
+    assert "Wholesale" in changes
+    assert "Mark Manager" in changes
     assert "Иванов Фёдор" not in page  # the contact still belongs to the manager, outside the teammate's scope
     # The manager lost the company but keeps the contact, which names the company without a link.
     contact_page = as_manager.get(ivanov.get_absolute_url()).content.decode()

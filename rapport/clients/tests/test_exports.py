@@ -15,8 +15,8 @@ from conftest import client_for
 from rapport.accounts.models import User
 from rapport.clients import exports, services
 from rapport.clients.models import ClientStatus, Company, LeadSource
-from rapport.clients.queries import PAGE_SIZE
 from rapport.clients.services import PointInput
+from rapport.core.paging import PAGE_SIZE
 
 
 def body(response) -> bytes:  # type: ignore[no-untyped-def]

@@ -295,7 +295,7 @@ def test_saved_view_service_rules(personas: dict[str, User]) -> None:
 
     manager = personas["manager"]
     with pytest.raises(ValidationError):
-        saved_views.saved_view_create(by=manager, kind="deal", name="x", query="", is_shared=False)
+        saved_views.saved_view_create(by=manager, kind="invoice", name="x", query="", is_shared=False)
     with pytest.raises(PermissionDenied):
         saved_views.saved_view_create(by=manager, kind="company", name="x", query="", is_shared=True)
     with pytest.raises(ValidationError):

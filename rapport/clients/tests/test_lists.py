@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,9 +11,10 @@ from conftest import client_for
 from rapport.accounts.models import User
 from rapport.clients import services
 from rapport.clients.models import ClientStatus, Company, LeadSource
-from rapport.clients.queries import COUNT_CAP, PAGE_SIZE
+from rapport.clients.queries import COUNT_CAP
 from rapport.clients.services import PointInput
 from rapport.clients.tests.factories import CompanyFactory, ContactFactory
+from rapport.core.paging import PAGE_SIZE
 
 
 def names(response) -> list[str]:  # type: ignore[no-untyped-def]
@@ -128,3 +130,37 @@ def test_contact_list_query_count_and_htmx_partial(
     assert "+1 201 555 0105" in page
     assert "Acme" in page
     assert len(names(response)) == 10
+
+
+def test_filter_by_open_deal(personas: dict[str, User], as_manager: Client) -> None:
+    from rapport.sales import services as sales
+    from rapport.sales.tests.factories import lost_reason, sales_pipeline, stage
+
+    manager = personas["manager"]
+    pipeline = sales_pipeline()
+    selling = services.company_create(by=manager, name="Selling to")
+    closed = services.company_create(by=manager, name="Lost them")
+    services.company_create(by=manager, name="Nothing yet")
+    person = services.contact_create(by=manager, last_name="Buyer")
+    services.contact_create(by=manager, last_name="Browser")
+    sales.deal_create(by=manager, title="Chairs", company=selling, pipeline=pipeline)
+    sales.deal_create(by=manager, title="Desks", contact=person, pipeline=pipeline)
+    lost = sales.deal_create(by=manager, title="Toner", company=closed, pipeline=pipeline)
+    sales.deal_move_to_stage(by=manager, deal=lost, stage=stage(pipeline, "Lost"), lost_reason=lost_reason())
+    # A deleted deal is no deal.
+    gone = sales.deal_create(by=manager, title="Gone", company=closed, pipeline=pipeline)
+    sales.deal_delete(by=manager, deal=gone)
+
+    assert names(as_manager.get("/clients/companies/", {"open_deal": "yes"})) == ["Selling to"]
+    assert set(names(as_manager.get("/clients/companies/", {"open_deal": "no"}))) == {"Lost them", "Nothing yet"}
+    assert names(as_manager.get("/clients/contacts/", {"open_deal": "yes"})) == ["Buyer"]
+    assert names(as_manager.get("/clients/contacts/", {"open_deal": "no"})) == ["Browser"]
+    page = as_manager.get("/clients/companies/", {"open_deal": "yes"}).content.decode()
+    assert '<option value="yes" selected>Has an open deal</option>' in page
+    assert "Select a valid choice" in as_manager.get("/clients/companies/", {"open_deal": "maybe"}).content.decode()
+
+
+def test_the_search_box_does_not_repeat_the_list_filters(book: None, as_manager: Client) -> None:
+    page = as_manager.get("/clients/companies/", {"status": "frozen"}).content.decode()
+    assert re.search(r'id="global-search-input"\s+value=""', page)
+    assert 'href="/clients/companies/export.csv?status=frozen"' in page

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rapport.accounts import access
-from rapport.accounts.models import Role
+from rapport.accounts.models import Role, User
 from rapport.clients import queries, services, timeline
 from rapport.clients.card_forms import TagsForm
 from rapport.clients.forms import TransferForm
@@ -17,6 +17,7 @@ from rapport.clients.models import ClientStatus, Company, Contact, Tag
 from rapport.clients.services import AnyClient
 from rapport.clients.views.lists import list_url, model_of_kind
 from rapport.core.http import RapportRequest
+from rapport.sales.queries import CLIENT_DEALS_SHOWN, deals_of_client
 
 # Existing tags offered while typing one (alphabetically, at most this many).
 TAG_SUGGESTIONS = 200
@@ -33,9 +34,7 @@ def card_context(request: RapportRequest, client: AnyClient) -> dict[str, object
         "can_take": client.status == ClientStatus.POOL and user.role in {Role.MANAGER, Role.HEAD},
         "client": client,
         "points": queries.points_of(client),
-        "timeline": timeline.timeline_for(client),
-        "transfers": queries.transfers_of(client),
-        "history": queries.history_of(client),
+        "timeline": timeline.timeline_for(client, viewer=user),
         "tags": tags,
         "tag_names": list(Tag.objects.values_list("name", flat=True)[:TAG_SUGGESTIONS]) if can_edit else [],
         # A contact's company is shown by name; a link only where the user may open it.
@@ -48,6 +47,17 @@ def card_context(request: RapportRequest, client: AnyClient) -> dict[str, object
         "can_delete": can_edit and user.role != Role.AGENT,
         "can_merge": access.can_merge_clients(user),
         "can_create": access.can_create_clients(user),
+        **_deals_panel(user, client),
+    }
+
+
+def _deals_panel(user: User, client: AnyClient) -> dict[str, object]:
+    """The client's deals the user may see (open first), capped; "all deals" opens the deal list."""
+    deals = deals_of_client(user, client)
+    return {
+        "deals": deals[:CLIENT_DEALS_SHOWN],
+        "more_deals": len(deals) > CLIENT_DEALS_SHOWN,
+        "can_create_deals": access.can_create_deals(user),
     }
 
 
@@ -66,6 +76,21 @@ def contact_detail(request: RapportRequest, contact_id: int) -> HttpResponse:
     contact = access.contact_for_user(request.user, contact_id)
     context = card_context(request, contact)
     return render(request, "clients/client_detail.html", context)
+
+
+# The card's tabs beyond the timeline load when first opened: most visits never open them.
+@login_required
+def client_transfers(request: RapportRequest, kind: str, client_id: int) -> HttpResponse:
+    client = client_for(request, kind, client_id)
+    context = {"client": client, "transfers": queries.transfers_of(client)}
+    return render(request, "clients/client_detail.html#client-transfers", context)
+
+
+@login_required
+def client_changes(request: RapportRequest, kind: str, client_id: int) -> HttpResponse:
+    client = client_for(request, kind, client_id)
+    context = {"client": client, "history": queries.history_of(client)}
+    return render(request, "clients/client_detail.html#client-changes", context)
 
 
 def client_for(request: RapportRequest, kind: str, client_id: int) -> AnyClient:

@@ -22,6 +22,7 @@ from rapport.clients import bulk_actions, queries, saved_views
 from rapport.clients.columns import COLUMNS, ColumnChoice, columns_chosen
 from rapport.clients.forms import BulkActionForm, ClientFilterForm, SavedViewForm, bulk_owners, bulk_owners_among
 from rapport.clients.models import CLIENT_MODELS, Company, Contact
+from rapport.core.forms import apply_validation_error
 from rapport.core.http import RapportRequest
 
 DEFAULT_SORT = "last_contact"
@@ -109,7 +110,8 @@ def _client_list(request: RapportRequest, model: type[Company] | type[Contact]) 
         "kind": state.kind,
         "is_contacts": state.kind == "contact",
         "title": _("Contacts") if state.kind == "contact" else _("Companies"),
-        "query": state.query,
+        # Not "query": the layout's search box shows that one.
+        "list_query": state.query,
         "columns": state.columns,
         "show": state.columns.shown,
         "available_columns": COLUMNS[state.kind],
@@ -156,7 +158,7 @@ def saved_view_menu(request: RapportRequest, kind: str) -> HttpResponse:
         view.can_delete = saved_views.can_delete_view(user, view)  # type: ignore[attr-defined]
     context = {
         "kind": kind,
-        "query": state.query,
+        "list_query": state.query,
         "saved_views": views,
         "active_view": next((view for view in views if view.query == state.query), None),
         "can_share_views": saved_views.can_share_views(user),
@@ -182,11 +184,7 @@ def saved_view_save(request: RapportRequest, kind: str) -> HttpResponse:
                 is_shared=form.cleaned_data["is_shared"],
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
             target = list_url(kind, view.query)
@@ -202,9 +200,10 @@ def saved_view_save(request: RapportRequest, kind: str) -> HttpResponse:
 @login_required
 def saved_view_delete(request: RapportRequest, view_id: int) -> HttpResponse:
     view = saved_views.saved_view_for_user(request.user, view_id)
+    model = model_of_kind(view.kind)  # a deal list's view is deleted from the deal list
     saved_views.saved_view_delete(by=request.user, view=view)
     messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
-    back = list_state(request.user, model_of_kind(view.kind), QueryDict(request.POST.get("query", ""))).query
+    back = list_state(request.user, model, QueryDict(request.POST.get("query", ""))).query
     return redirect(list_url(view.kind, back))
 
 

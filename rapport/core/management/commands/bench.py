@@ -9,6 +9,7 @@ clock. Results replace this backend's section of docs/benchmarks.md.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
@@ -20,10 +21,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -99,7 +100,7 @@ class Command(BaseCommand):
         self.prepare(env)
 
         context = bench_context(config)
-        paths = {operation.key: operation.path(context) for operation in selected}
+        calls = {operation.key: bench_call(operation, context) for operation in selected}
         facts = run_facts(context, requests=options["requests"])
         # The harness only reads; a connection left open would pin an SQLite WAL snapshot.
         connections[BENCH_ALIAS].close()
@@ -108,8 +109,8 @@ class Command(BaseCommand):
             harness = Harness(base_url)
             measurements = []
             for operation in selected:
-                self.stdout.write(f"Measuring {operation.title}: GET {paths[operation.key]}…")
-                measurements.append(harness.measure(operation, paths[operation.key], options["requests"]))
+                self.stdout.write(f"Measuring {operation.title}: {calls[operation.key]}…")
+                measurements.append(harness.measure(operation, calls[operation.key], options["requests"]))
 
         table = results_table(measurements)
         self.stdout.write("\n" + table)
@@ -330,6 +331,38 @@ def server_stop(server: subprocess.Popen[bytes]) -> None:
 # Requests
 
 
+@dataclass
+class Call:
+    """An operation's request, resolved against the benchmark database before the server starts.
+
+    ``fields`` gives a write's form fields for the n-th request, counted across the whole run
+    (warm-up and concurrent clients included), so a write can alternate between two states.
+    """
+
+    method: str
+    path: str
+    fields: Callable[[int], Mapping[str, str]] | None = None
+    _numbers: Iterator[int] = field(default_factory=itertools.count, repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def send(self, client: httpx.Client) -> float:
+        # next() on a count is atomic under the GIL: concurrent clients never get the same number.
+        data = self.fields(next(self._numbers)) if self.fields is not None else None
+        return server_ms(client, self.path, method=self.method, data=data)
+
+
+def bench_call(operation: bench.BenchOperation, context: bench.BenchContext) -> Call:
+    method = operation.method.upper()
+    if method not in {"GET", "POST"}:
+        raise CommandError(f"operation {operation.key!r}: only GET and POST are timed, not {operation.method!r}.")
+    if method == "POST" and not operation.user:
+        raise CommandError(f"operation {operation.key!r}: a POST needs a signed-in user (for its CSRF token).")
+    fields = operation.data(context) if operation.data is not None else None
+    return Call(method=method, path=operation.path(context), fields=fields)
+
+
 class Harness:
     """HTTP clients for one server; signs each user in once and hands copies of the session to clients."""
 
@@ -362,22 +395,22 @@ class Harness:
                 )
             return client.cookies
 
-    def measure(self, operation: bench.BenchOperation, path: str, requests: int) -> Measurement:
+    def measure(self, operation: bench.BenchOperation, call: Call, requests: int) -> Measurement:
         with self.client(operation) as client:
             for _ in range(WARMUP_REQUESTS):
-                server_ms(client, path)
+                call.send(client)
             started = time.perf_counter()
-            times = [server_ms(client, path) for _ in range(requests)]
+            times = [call.send(client) for _ in range(requests)]
             per_second_c1 = requests / (time.perf_counter() - started)
         return Measurement(
             operation=operation,
             p50_ms=percentile(times, 0.50),
             p95_ms=percentile(times, 0.95),
             per_second_c1=per_second_c1,
-            per_second_c8=self._concurrent_rate(operation, path, requests),
+            per_second_c8=self._concurrent_rate(operation, call, requests),
         )
 
-    def _concurrent_rate(self, operation: bench.BenchOperation, path: str, requests: int) -> float:
+    def _concurrent_rate(self, operation: bench.BenchOperation, call: Call, requests: int) -> float:
         """Requests per second with THREADS clients asking at once, `requests` in all."""
         clients = [self.client(operation) for _ in range(THREADS)]
         stop = threading.Event()  # set on a failure or Ctrl-C, so that no thread keeps asking
@@ -386,12 +419,12 @@ class Harness:
             for _ in range(count):
                 if stop.is_set():
                     return
-                server_ms(client, path)
+                call.send(client)
 
         try:
             for client in clients:
                 for _ in range(THREAD_WARMUP_REQUESTS):
-                    server_ms(client, path)
+                    call.send(client)
             with ThreadPoolExecutor(max_workers=THREADS) as pool:
                 started = time.perf_counter()
                 futures = [
@@ -414,19 +447,28 @@ def shares(requests: int, parts: int = THREADS) -> list[int]:
     return [requests // parts + (1 if index < requests % parts else 0) for index in range(parts)]
 
 
-def server_ms(client: httpx.Client, path: str) -> float:
-    """GET `path` and return the server's own time for it, in milliseconds; anything but 200 fails the run."""
+def server_ms(client: httpx.Client, path: str, *, method: str = "GET", data: Mapping[str, str] | None = None) -> float:
+    """Ask for `path` and return the server's own time for it, in milliseconds; anything but 200 fails the run.
+
+    A POST sends `data` as a form, with the CSRF token of the signed-in session's cookie.
+    """
+    request = f"{method} {path}"
     try:
-        response = client.get(path)
+        if method == "GET":
+            response = client.get(path)
+        else:
+            headers = {"X-CSRFToken": client.cookies.get("csrftoken") or ""}
+            response = client.request(method, path, data=dict(data or {}), headers=headers)
     except httpx.HTTPError as error:
-        raise CommandError(f"GET {path} failed: {error!r}") from None
+        raise CommandError(f"{request} failed: {error!r}") from None
     if response.status_code != 200:
         location = response.headers.get("Location")
         redirect = f" (to {location})" if location else ""
-        raise CommandError(f"GET {path} answered {response.status_code}{redirect}, not 200.")
+        reason = f": {response.text[:200]}" if response.headers.get("Content-Type", "").startswith("text/plain") else ""
+        raise CommandError(f"{request} answered {response.status_code}{redirect}{reason}, not 200.")
     match = SERVER_TIMING.search(response.headers.get("Server-Timing", ""))
     if match is None:
-        raise CommandError(f"GET {path} came without a Server-Timing header; is RAPPORT_SERVER_TIMING on?")
+        raise CommandError(f"{request} came without a Server-Timing header; is RAPPORT_SERVER_TIMING on?")
     return float(match.group(1))
 
 
