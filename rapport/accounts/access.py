@@ -123,11 +123,15 @@ def clients_visible_to(user: User, model: type[Company] | type[Contact]) -> Quer
 
 def company_for_user(user: User, company_id: int) -> Company:
     """The company if the user may see it; 404 otherwise, so its existence is not revealed."""
-    return get_object_or_404(companies_visible_to(user).select_related("owner", "registrant"), pk=company_id)
+    return get_object_or_404(
+        companies_visible_to(user).select_related("owner", "registrant", "lead_source"), pk=company_id
+    )
 
 
 def contact_for_user(user: User, contact_id: int) -> Contact:
-    return get_object_or_404(contacts_visible_to(user).select_related("owner", "registrant", "company"), pk=contact_id)
+    return get_object_or_404(
+        contacts_visible_to(user).select_related("owner", "registrant", "company", "lead_source"), pk=contact_id
+    )
 
 
 def can_create_clients(user: User) -> bool:
@@ -187,8 +191,21 @@ def deal_visibility(user: User) -> Q:
         return Q()
     mine = Q(owner=user) | Q(registrant=user)
     if scope == Scope.TEAM and user.team_id is not None:
-        mine |= Q(owner_id__in=User.objects.filter(team_id=user.team_id).values("pk"))
+        # The members' ids as a list, not a subquery: inside an OR, PostgreSQL can only filter
+        # every deal of the pipeline through a subquery, but walks the owner index for a list.
+        mine |= Q(owner_id__in=team_member_ids(user))
     return mine
+
+
+def team_member_ids(user: User) -> list[int]:
+    """The ids of everyone in the user's team, read once per user object (that is, per request)."""
+    cached: list[int] | None = getattr(user, "_team_member_ids", None)
+    if user.team_id is None:
+        return []
+    if cached is None:
+        cached = list(User.objects.filter(team_id=user.team_id).order_by("pk").values_list("pk", flat=True))
+        user._team_member_ids = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def deals_visible_to(user: User) -> QuerySet[Deal]:

@@ -18,6 +18,7 @@ from ninja.security import django_auth
 from rapport.api.auth import BearerToken
 from rapport.clients.api import router as clients_router
 from rapport.sales.api import router as sales_router
+from rapport.sales.api_products import router as products_router
 
 api = NinjaAPI(
     title="Rapport API",
@@ -29,6 +30,7 @@ api = NinjaAPI(
 )
 api.add_router("/v1/", clients_router)
 api.add_router("/v1/", sales_router)
+api.add_router("/v1/", products_router)
 
 
 @api.exception_handler(ValidationError)

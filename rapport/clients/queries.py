@@ -80,21 +80,17 @@ NAME_FIELDS = ["username", "first_name", "last_name"]
 
 
 def transfers_of(client: AnyClient) -> list[ClientTransfer]:
-    """The latest owner changes, newest first; read once per client object (the log and the timeline show them)."""
-    cached: list[ClientTransfer] | None = getattr(client, "_latest_transfers", None)
-    if cached is None:
-        transfers = (
-            ClientTransfer.objects.filter(**{client.kind: client})
-            .select_related("from_user", "to_user", "by")
-            .only(
-                "at",
-                "reason",
-                *[f"{person}__{name}" for person in ("from_user", "to_user", "by") for name in NAME_FIELDS],
-            )
+    """The latest owner changes, newest first, for the transfer log."""
+    transfers = (
+        ClientTransfer.objects.filter(**{client.kind: client})
+        .select_related("from_user", "to_user", "by")
+        .only(
+            "at",
+            "reason",
+            *[f"{person}__{name}" for person in ("from_user", "to_user", "by") for name in NAME_FIELDS],
         )
-        cached = list(transfers[:TRANSFERS_SHOWN])
-        client._latest_transfers = cached  # type: ignore[union-attr]
-    return cached
+    )
+    return list(transfers[:TRANSFERS_SHOWN])
 
 
 # ---- Client lists ---------------------------------------------------------------------------

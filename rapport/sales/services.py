@@ -13,7 +13,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -181,8 +180,8 @@ def deal_create(
 
 
 def _lock(deal: Deal) -> Deal:
-    # The row is locked by a query of its own: on PostgreSQL a locking query with outer joins
-    # can come back empty when another transaction has just changed the row.
+    # The row is locked by a query of its own: on PostgreSQL a locking query with joins can
+    # come back empty when another transaction has just changed the row (test_concurrency).
     Deal.objects.select_for_update().filter(pk=deal.pk).values_list("pk").get()
     return Deal.objects.select_related("pipeline", "stage", "owner").get(pk=deal.pk)
 
@@ -207,10 +206,10 @@ def _check_version(deal: Deal, version: int | None) -> None:
 
 
 def _save(deal: Deal, by: User, fields: list[str]) -> Deal:
-    deal.version = F("version") + 1
+    """Save a locked deal's changed fields with the next version (the lock makes counting here safe)."""
+    deal.version += 1
     deal._history_user = by  # type: ignore[attr-defined]
     deal.save(update_fields=[*fields, "version", "updated_at"])
-    deal.refresh_from_db()
     return deal
 
 
