@@ -185,3 +185,12 @@ def test_card_query_count(
     with django_assert_max_num_queries(14):
         response = as_manager.get(acme.get_absolute_url())
     assert response.status_code == 200
+
+
+def test_the_timeline_escapes_what_people_typed(
+    manager: User, head: User, teammate: User, acme: Company, as_manager: Client
+) -> None:
+    services.client_transfer(by=head, client=acme, to_user=manager, reason="<b>Back</b> & forth")
+    page = as_manager.get(acme.get_absolute_url()).content.decode()
+    assert "&lt;b&gt;Back&lt;/b&gt; &amp; forth" in page
+    assert "<b>Back</b>" not in page
