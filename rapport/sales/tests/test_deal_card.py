@@ -142,7 +142,8 @@ def test_details_edit_in_place_and_a_stale_version_is_refused(
 
 
 def test_details_bad_input_is_shown_next_to_the_field(as_manager: Client, deal: Deal) -> None:
-    data = {"version": 1, "title": "", "company": deal.company_id, "amount": "-5", "currency": "XXX"}
+    # ZWL is a real ISO code, just not one of RAPPORT_CURRENCIES: refused like a typo would be.
+    data = {"version": 1, "title": "", "company": deal.company_id, "amount": "-5", "currency": "ZWL"}
     response = as_manager.post(f"/sales/deals/{deal.pk}/edit/", data, headers=HTMX)
     assert response.status_code == 422
     page = response.content.decode()
