@@ -179,6 +179,12 @@ class _DealUrls:
         return self.detail.replace(str(self.MARK), pk), self.move.replace(str(self.MARK), pk)
 
 
+def _editable(known: dict[int | None, bool], user: User, deal: Deal) -> bool:
+    if deal.owner_id not in known:
+        known[deal.owner_id] = access.can_edit_deal(user, deal)
+    return known[deal.owner_id]
+
+
 def board_for(
     user: User,
     pipeline: Pipeline,
@@ -211,33 +217,32 @@ def board_for(
     totals: dict[int, list[dict[str, Any]]] = {}
     for row in deals.order_by().values("stage_id", "currency").annotate(count=Count("pk"), amount=Sum("amount")):
         totals.setdefault(row["stage_id"], []).append(dict(row))
-    for stage_id, rows in totals.items():
-        column = columns[stage_id]
-        column.count = sum(int(row["count"]) for row in rows)
-        column.sums = _sums(rows, column.stage)
 
-    # The latest in each stage first (a card just dropped on a column is at its top): the window
-    # picks their ids on the deals table alone, then only those rows are joined to their clients.
-    latest = (
-        deals.filter(pk=only_deal).values("pk")
-        if only_deal is not None
-        else deals.annotate(
+    if only_deal is None:
+        # The latest in each stage first (a card just dropped on a column is at its top): the
+        # window picks their ids on the deals table alone, then only those rows are joined to
+        # their clients.
+        limit = Case(When(stage_id__in=closed_ids, then=Value(CLOSED_CARD_LIMIT)), default=Value(CARD_LIMIT))
+        ranked = deals.annotate(
             board_rank=Window(
                 RowNumber(), partition_by=[F("stage_id")], order_by=[F("stage_entered_at").desc(), F("id").desc()]
             )
         )
-        .filter(
-            board_rank__lte=Case(
-                When(stage_id__in=closed_ids, then=Value(CLOSED_CARD_LIMIT)), default=Value(CARD_LIMIT)
-            )
-        )
-        .values("pk")
-    )
+        latest = Deal.objects.filter(pk__in=ranked.filter(board_rank__lte=limit).values("pk"))
+    else:
+        # After a move: the card that moved. It was on the board and still passes its filters,
+        # so its id and stage are enough; a request moving it again meanwhile may have taken it
+        # out of these two columns.
+        latest = Deal.objects.filter(pk=only_deal, stage_id__in=columns)
+    for stage_id, stage_rows in totals.items():
+        column = columns[stage_id]
+        column.count = sum(int(row["count"]) for row in stage_rows)
+        column.sums = _sums(stage_rows, column.stage)
+
     late_checkpoints = DealCheckpoint.objects.filter(deal=OuterRef("pk"), done_at__isnull=True, due_date__lt=today)
     # Plain values for the client's name, not Company and Contact objects: a board has 300 cards.
     deals_shown = list(
-        Deal.objects.filter(pk__in=latest)
-        .only(
+        latest.only(
             "title",
             "stage_id",
             "amount",
@@ -264,6 +269,8 @@ def board_for(
     owner_of = {owner.pk: owner for owner in owners} if deals_shown else {}
     urls = _DealUrls()
     may_edit = access.can_create_deals(user)
+    # The edit right follows from the owner alone (owner, the owner's head, admins): asked once per owner.
+    editable: dict[int | None, bool] = {}
     for deal in deals_shown:
         column = columns[deal.stage_id]
         deal.stage = column.stage  # the column's stage and the owner read above: no query per card
@@ -278,7 +285,7 @@ def board_for(
                 client_name=_client_name(deal),
                 url=url,
                 move_url=move_url,
-                can_move=may_edit and access.can_edit_deal(user, deal),
+                can_move=may_edit and _editable(editable, user, deal),
                 next_step_overdue=is_open and deal.next_step_at is not None and deal.next_step_at < today,
                 checkpoint_overdue=is_open and bool(getattr(deal, "checkpoint_overdue", False)),
                 stuck_days=days if is_open and norm is not None and days > norm else None,

@@ -392,6 +392,24 @@ def test_the_more_links_after_a_move_count_what_the_page_shows(
     assert ">1 more</a>" in more[: more.index("</div>")]
 
 
+def test_redrawing_after_a_move_leaves_out_a_card_moved_on_again_meanwhile(
+    manager: User, deal: Deal, pipeline: Pipeline
+) -> None:
+    # Two drops of the same card can cross: by the time the first redraws its two columns,
+    # the second has taken the deal to a third one. The first answers without the card.
+    qualification, presentation = stage(pipeline, "Qualification"), stage(pipeline, "Presentation")
+    services.deal_move_to_stage(by=manager, deal=deal, stage=presentation)
+    services.deal_move_to_stage(by=manager, deal=deal, stage=qualification)
+    board = board_queries.board_for(
+        manager,
+        pipeline,
+        board_queries.BoardFilters(),
+        only_stages={presentation.pk, stage(pipeline, "Proposal").pk},
+        only_deal=deal.pk,
+    )
+    assert [column.cards for column in board.columns] == [[], []]
+
+
 def test_a_gate_refusal_is_explained_and_nothing_changes(as_manager: Client, deal: Deal, pipeline: Pipeline) -> None:
     response = as_manager.post(move_url(deal), {"stage": stage(pipeline, "Proposal").pk, "version": deal.version})
     assert response.status_code == 422

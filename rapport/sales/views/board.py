@@ -202,7 +202,7 @@ def _messages(error: ValidationError) -> str:
 def deal_move(request: RapportRequest, deal_id: int) -> HttpResponse:
     """Move a deal to the stage its card was dropped on; answer with both columns' headers and the card, redrawn."""
     user = request.user
-    deal = access.deal_for_user(user, deal_id)
+    deal = access.deal_for_user(user, deal_id, related=("owner",))  # the service reads the rest, locked
     if not access.can_edit_deal(user, deal):
         return _refused(_("You can see this deal but not change it."), 403)
     form = DealMoveForm(request.POST)
@@ -229,7 +229,7 @@ def deal_move(request: RapportRequest, deal_id: int) -> HttpResponse:
         filter_form = BoardFilterForm(request.GET, user=user)
         filters, query = filter_form.filters(), filter_form.query()
     board = queries.board_for(
-        user, deal.pipeline, filters, only_stages={previous_stage_id, moved.stage_id}, only_deal=moved.pk
+        user, moved.pipeline, filters, only_stages={previous_stage_id, moved.stage_id}, only_deal=moved.pk
     )
     shown = {previous_stage_id: form.cleaned_data["cards_from"], moved.stage_id: form.cleaned_data["cards_to"]}
     for column in board.columns:
