@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rapport.accounts",
     "rapport.clients",
     "rapport.sales",
+    "rapport.activities",
     "rapport.api",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -190,6 +191,8 @@ RAPPORT_CURRENCIES = [code.upper() for code in env_list("RAPPORT_CURRENCIES", ["
     "USD"
 ]
 RAPPORT_DEFAULT_CURRENCY = RAPPORT_CURRENCIES[0]
+# Minutes before an activity's due time when its owner is reminded, unless they chose others.
+RAPPORT_REMINDER_OFFSETS = [int(value) for value in env_list("RAPPORT_REMINDER_OFFSETS", ["15", "1440"])]
 
 # Emit a Server-Timing header so `make bench` reads server time, not client overhead.
 SERVER_TIMING = env_bool("RAPPORT_SERVER_TIMING", default=False)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("rapport.accounts.urls")),
     path("clients/", include("rapport.clients.urls")),
     path("sales/", include("rapport.sales.urls")),
+    path("activities/", include("rapport.activities.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 from rapport.accounts.models import Role, Team, User
 
 if TYPE_CHECKING:
+    from rapport.activities.models import Activity
     from rapport.clients.models import Company, Contact
     from rapport.sales.models import Deal
 
@@ -253,3 +254,57 @@ def can_configure_sales(user: User) -> bool:
 def can_see_catalogue(user: User) -> bool:
     """Products, prices and stock: everyone who works with deals reads them (only admins change them)."""
     return user.is_active
+
+
+# Activities: a person's own, a head's team's, everyone's for the roles that see every client.
+# Someone who sees a client also sees the activities logged on it (its history is the client's).
+
+
+def activity_visibility(user: User) -> Q:
+    if not user.is_active:
+        return Q(pk__in=[])
+    scope = client_scope(user)
+    if scope == Scope.ALL:
+        return Q()
+    mine = Q(owner=user)
+    if scope == Scope.TEAM and user.team_id is not None:
+        mine |= Q(owner_id__in=team_member_ids(user))
+    return mine
+
+
+def activities_visible_to(user: User) -> QuerySet[Activity]:
+    """Lists, the calendar and my day: activities by their owner's scope."""
+    from rapport.activities.models import Activity
+
+    return Activity.objects.alive().filter(activity_visibility(user))
+
+
+def activity_for_user(user: User, activity_id: int) -> Activity:
+    """The activity if its owner is in the user's scope or its client is visible to them; 404 otherwise."""
+    from rapport.activities.models import Activity
+
+    on_visible_client = Q(company__in=companies_visible_to(user).values("pk")) | Q(
+        contact__in=contacts_visible_to(user).values("pk")
+    )
+    visible = Activity.objects.alive().filter(activity_visibility(user) | on_visible_client)
+    return get_object_or_404(visible.select_related("owner", "company", "contact", "deal", "outcome"), pk=activity_id)
+
+
+def can_log_activities(user: User) -> bool:
+    """Everyone who works with clients logs calls and meetings; analysts and marketers read."""
+    return user.is_active and user.role in EDITING_ROLES
+
+
+def can_edit_activity(user: User, activity: Activity) -> bool:
+    """Its owner, the owner's head and admins."""
+    if not can_log_activities(user):
+        return False
+    if user.is_admin or activity.owner_id == user.pk:
+        return True
+    owner = activity.owner
+    return user.role == Role.HEAD and owner is not None and owner.team_id is not None and owner.team_id == user.team_id
+
+
+def can_configure_activities(user: User) -> bool:
+    """Outcome picklists and minimum-data rules: admins."""
+    return user.is_active and user.is_admin
