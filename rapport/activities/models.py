@@ -168,6 +168,8 @@ class Activity(TimeStampedModel):
                 condition=Q(status=ActivityStatus.PLANNED, deleted_at__isnull=True),
                 name="activity_due_idx",
             ),
+            # Everyone's activities newest first (the list of those who see them all).
+            models.Index(fields=["-at", "-id"], name="activity_at_idx"),
             # The timelines of a company, a contact and a deal.
             models.Index(fields=["company", "-at"], name="activity_company_idx"),
             models.Index(fields=["contact", "-at"], name="activity_contact_idx"),

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rapport.activities.models import Activity, ActivityKind, ActivityStatus
 from rapport.clients import merge, timeline
-from rapport.clients.timeline import TimelineEntry
+from rapport.clients.timeline import TIMELINE_SIZE, TimelineEntry
 
 if TYPE_CHECKING:
     from rapport.accounts.models import User
     from rapport.clients.services import AnyClient
+    from rapport.sales.models import Deal
 
 ICONS = {
     ActivityKind.CALL: "phone",
     ActivityKind.MEETING: "users",
-    ActivityKind.TASK: "checkbox",
-    ActivityKind.NOTE: "note",
+    ActivityKind.TASK: "circle-check",
+    ActivityKind.NOTE: "notes",
     ActivityKind.EMAIL: "mail",
 }
 FIELDS = (
@@ -36,6 +39,18 @@ FIELDS = (
 )
 
 
+class _ActivityUrls:
+    """The activity page's URL by substitution: one reverse() per timeline, not one per entry."""
+
+    MARK = 987654321
+
+    def __init__(self) -> None:
+        self.detail = reverse("activities:activity-detail", args=[self.MARK])
+
+    def of(self, pk: object) -> str:
+        return self.detail.replace(str(self.MARK), str(pk))
+
+
 def _title(kind: str, status: str, subject: str, outcome: str | None) -> str:
     label = str(ActivityKind(kind).label)
     if status == ActivityStatus.PLANNED:
@@ -46,8 +61,9 @@ def _title(kind: str, status: str, subject: str, outcome: str | None) -> str:
     return f"{label}: {detail}" if detail and detail != label else label
 
 
-def entries(rows: list[dict[str, object]]) -> list[TimelineEntry]:
-    """Timeline entries from activity rows read as values (FIELDS and pk)."""
+def entries(rows: list[dict[str, Any]]) -> list[TimelineEntry]:
+    """Timeline entries from activity rows read as values (FIELDS and pk), each linking to its page."""
+    urls = _ActivityUrls()
     result = []
     for row in rows:
         owner = f"{row['owner__first_name'] or ''} {row['owner__last_name'] or ''}".strip() or str(
@@ -59,22 +75,59 @@ def entries(rows: list[dict[str, object]]) -> list[TimelineEntry]:
             body = f"{subject}. {body}".strip() if body else subject
         result.append(
             TimelineEntry(
-                at=row["at"],  # type: ignore[arg-type]
+                at=row["at"],
                 kind=str(row["kind"]),
-                icon=ICONS.get(str(row["kind"]), "point"),  # type: ignore[call-overload]
+                icon=ICONS.get(str(row["kind"]), "activity"),  # type: ignore[call-overload]
                 title=_title(str(row["kind"]), str(row["status"]), subject, str(outcome) if outcome else None),
                 body=body,
                 by=owner,
-                url="",  # the activity page comes with the activity screens
+                url=urls.of(row["pk"]),
             )
         )
     return result
+
+
+def entries_of(activities: list[Activity]) -> list[TimelineEntry]:
+    """The entries of activities just saved (their outcome and owner loaded), newest first, without a query."""
+    rows = []
+    for activity in sorted(activities, key=lambda item: (item.at, item.pk), reverse=True):
+        owner, outcome = activity.owner, activity.outcome
+        rows.append(
+            {
+                "pk": activity.pk,
+                **{name: getattr(activity, name) for name in FIELDS if "__" not in name},
+                "outcome__name": outcome.name if outcome is not None else None,
+                "owner__username": owner.username if owner is not None else "",
+                "owner__first_name": owner.first_name if owner is not None else "",
+                "owner__last_name": owner.last_name if owner is not None else "",
+            }
+        )
+    return entries(rows)
 
 
 def _client_activities(client: AnyClient, limit: int, viewer: User) -> list[TimelineEntry]:
     # Whoever sees the client sees its history, whoever logged it: the client's story is one.
     rows = Activity.objects.alive().filter(**{client.kind: client}).values("pk", *FIELDS).order_by("-at", "-id")
     return entries(list(rows[:limit]))
+
+
+@dataclass(frozen=True)
+class DealActivities:
+    entries: list[TimelineEntry]
+    next_step_planned: bool  # a planned activity exists: the card flags a deal without one
+
+
+def deal_activities(deal: Deal, *, limit: int = TIMELINE_SIZE) -> DealActivities:
+    """The deal's latest activities for its card, and whether one is still planned.
+
+    One query; a second only when all ``limit`` entries shown are done or cancelled and an
+    older planned one might exist.
+    """
+    rows = list(Activity.objects.alive().filter(deal=deal).values("pk", *FIELDS).order_by("-at", "-id")[:limit])
+    planned = any(row["status"] == ActivityStatus.PLANNED for row in rows)
+    if not planned and len(rows) == limit:
+        planned = Activity.objects.planned().filter(deal=deal).exists()
+    return DealActivities(entries=entries(rows), next_step_planned=planned)
 
 
 def _move_activities(survivor: AnyClient, merged: AnyClient) -> int:

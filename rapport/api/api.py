@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from rapport.activities.api import router as activities_router
 from rapport.api.auth import BearerToken
 from rapport.clients.api import router as clients_router
 from rapport.sales.api import router as sales_router
@@ -31,6 +32,7 @@ api = NinjaAPI(
 api.add_router("/v1/", clients_router)
 api.add_router("/v1/", sales_router)
 api.add_router("/v1/", products_router)
+api.add_router("/v1/", activities_router)
 
 
 @api.exception_handler(ValidationError)

@@ -8,8 +8,9 @@ computed once. Nothing here checks anything: callers pass rows they have validat
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -93,3 +94,33 @@ def ids_after(model: type[models.Model], last_id: int) -> list[int]:
 
 def last_id(model: type[models.Model]) -> int:
     return model._default_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+@contextlib.contextmanager
+def indexes_dropped(model: type[models.Model]) -> Iterator[None]:
+    """Load ``model`` without its named indexes, then build them once.
+
+    Keeping half a dozen indexes up to date row by row costs more than the rows themselves
+    at millions of rows; building an index from the finished table is one sort. For loads
+    into a table nobody else is using (the demo's), never for a live one. The statements are
+    run as plain SQL: Django's SQLite schema editor refuses to open inside a transaction.
+    """
+    editor = connection.SchemaEditorClass(connection)
+    editor.deferred_sql = []  # what entering the editor would set up; only its SQL is used here
+    indexes = list(model._meta.indexes)
+    with connection.cursor() as cursor:
+        for index in indexes:
+            cursor.execute(str(index.remove_sql(model, editor)))
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            # Inside a transaction PostgreSQL builds no index on a table with foreign-key checks
+            # still pending: run them now, then defer again what was deferred.
+            postgres = connection.vendor == "postgresql"
+            if postgres:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for index in indexes:
+                cursor.execute(str(index.create_sql(model, editor)))
+            if postgres:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.apps import apps as django_apps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -10,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from rapport.accounts import access
+from rapport.accounts.models import Role
 from rapport.core import health, notifications
 from rapport.core.http import RapportRequest
 from rapport.core.models import Notification
@@ -18,9 +20,17 @@ from rapport.core.search import MIN_QUERY_LENGTH, search_everything
 NOTIFICATIONS_PER_PAGE = 25
 
 
+# People who sell start the day with their activities: their home page is "my day".
+MY_DAY_ROLES = {Role.MANAGER, Role.HEAD, Role.AGENT}
+
+
 @login_required
 def home(request: RapportRequest) -> HttpResponse:
     user = request.user
+    if user.role in MY_DAY_ROLES and django_apps.is_installed("rapport.activities"):
+        from rapport.activities.views.my_day import my_day
+
+        return my_day(request)
     teammates = access.people_visible_to(user).filter(team=user.team).exclude(pk=user.pk)[:12] if user.team_id else []
     recent = Notification.objects.for_user(user)[:5]
     context: dict[str, object] = {"teammates": teammates, "recent_notifications": recent}

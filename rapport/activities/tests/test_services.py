@@ -185,3 +185,10 @@ def test_only_admins_edit_the_picklists_and_rules(manager: User, admin_user: Use
     with pytest.raises(ValidationError) as refused:
         services.minimum_data_rule_save(by=admin_user, kind="call", status="done", required=["mood"])
     assert "required" in refused.value.message_dict
+
+
+def test_those_who_see_everything_open_an_activity_without_a_client(manager: User, admin_user: User) -> None:
+    from rapport.accounts import access
+
+    task = services.activity_create(by=manager, kind="task", subject="Prepare the quarterly report")
+    assert access.activity_for_user(admin_user, task.pk) == task

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from rapport.accounts import access
 from rapport.accounts.models import Role, User
+from rapport.activities.views.quick_log import quick_log_for
 from rapport.clients import queries, services, timeline
 from rapport.clients.card_forms import TagsForm
 from rapport.clients.forms import TransferForm
@@ -47,6 +48,8 @@ def card_context(request: RapportRequest, client: AnyClient) -> dict[str, object
         "can_delete": can_edit and user.role != Role.AGENT,
         "can_merge": access.can_merge_clients(user),
         "can_create": access.can_create_clients(user),
+        # Calls logged by their outcome, for those who log activities (one query: the outcomes).
+        "quick_log": quick_log_for(user),
         **_deals_panel(user, client),
     }
 

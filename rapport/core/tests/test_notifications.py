@@ -10,7 +10,7 @@ from rapport.core.notifications import notify
 
 def test_notify_reaches_the_bell_and_opening_marks_read(manager: User, as_manager: Client) -> None:
     [note] = notify(recipients=[manager], title="Client X moved to you", url="/notifications/")
-    page = as_manager.get("/").content.decode()
+    page = as_manager.get("/notifications/").content.decode()
     assert 'id="bell-count">1<' in page
     assert "Client X moved to you" in page
 

@@ -491,9 +491,9 @@ def test_card_query_count(  # type: ignore[no-untyped-def]
     services.deal_checkpoint_set(by=manager, checkpoint=deal.checkpoints.first(), done=True)  # type: ignore[arg-type]
     services.deal_move_to_stage(by=manager, deal=deal, stage=stage(pipeline, "Presentation"))
     # Session and user, the deal, checkpoints, stages, the company's visibility, lines with stock,
-    # the timeline's stage moves and history (one more per kind of record a change names), the bell,
-    # the reasons for losing.
-    with django_assert_num_queries(11):
+    # the timeline's stage moves and history (one more per kind of record a change names), its
+    # activities, the bell, the reasons for losing.
+    with django_assert_num_queries(12):
         page = _page(as_manager, deal.get_absolute_url())
     assert page.count('class="deal-line"') == 3
 

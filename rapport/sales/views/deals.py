@@ -9,6 +9,7 @@ whole card.
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, trigger_client_event
 
 from rapport.accounts import access
+from rapport.activities.timeline import deal_activities
 from rapport.core.forms import apply_validation_error
 from rapport.core.http import RapportRequest
 from rapport.sales import queries, services
@@ -97,6 +99,26 @@ def _details_context(request: RapportRequest, deal: Deal, can_edit: bool) -> dic
     return {"deal": deal, "can_edit": can_edit, **_client_links(request, deal)}
 
 
+def _timeline_context(
+    request: RapportRequest, deal: Deal, checkpoints: list[DealCheckpoint] | None = None
+) -> dict[str, Any]:
+    """The deal's own events and its activities in one feed; an open deal with nothing planned is flagged."""
+    activities = deal_activities(deal, limit=queries.DEAL_TIMELINE_SIZE)
+    events = queries.deal_timeline(deal, checkpoints=checkpoints)
+    merged = heapq.merge(
+        events,
+        [queries.DealEvent(entry) for entry in activities.entries],
+        key=lambda event: event.entry.at,
+        reverse=True,
+    )
+    return {
+        "deal": deal,
+        "timeline": list(merged)[: queries.DEAL_TIMELINE_SIZE],
+        "no_next_step": not deal.is_closed and not activities.next_step_planned,
+        "can_plan": access.can_log_activities(request.user),
+    }
+
+
 def card_context(request: RapportRequest, deal: Deal) -> dict[str, Any]:
     """Everything the card shows, read once: the regions share the links and the checkpoints."""
     user = request.user
@@ -113,7 +135,7 @@ def card_context(request: RapportRequest, deal: Deal) -> dict[str, Any]:
         "won_stages": [stage for stage in stages if stage.kind == StageKind.WON],
         "lost_stages": lost_stages,
         "lost_form": StageMoveForm(deal=deal) if can_edit and lost_stages else None,
-        "timeline": queries.deal_timeline(deal, checkpoints=checkpoints),
+        **_timeline_context(request, deal, checkpoints),
         "can_delete": can_edit,
     }
     return context
@@ -137,7 +159,7 @@ def deal_region(request: RapportRequest, deal_id: int, region: str) -> HttpRespo
     elif region == "deal-details":
         context = _details_context(request, deal, can_edit)
     else:
-        context = {"deal": deal, "timeline": queries.deal_timeline(deal)}
+        context = _timeline_context(request, deal)
     return render(request, f"sales/deal_detail.html#{region}", context)
 
 
