@@ -7,6 +7,7 @@ QuerySet filter and a ``*_for_user`` getter that answers 404 for what is out of 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,21 @@ def people_visible_to(user: User) -> QuerySet[User]:
     if user.role == Role.AGENT and not user.is_admin:
         return User.objects.filter(pk=user.pk)
     return User.objects.filter(is_active=True)
+
+
+def people_in_scope(user: User, roles: Collection[str]) -> QuerySet[User]:
+    """Whose records the user's scope covers, for the owner pickers of lists, the board and the calendar.
+
+    Themself in the own scope; a head's team; everyone in ``roles`` (those who can own what is
+    listed — an analyst in the choices would always list nothing) for the roles that see all.
+    """
+    scope = client_scope(user)
+    people = people_visible_to(user).filter(role__in=roles)
+    if scope == Scope.OWN or not user.is_active:
+        return User.objects.filter(pk=user.pk)
+    if scope == Scope.TEAM:
+        return people.filter(team_id=user.team_id) if user.team_id else User.objects.filter(pk=user.pk)
+    return people
 
 
 def user_for_admin(user: User, user_id: int) -> User:

@@ -100,12 +100,9 @@ def period_for(view: View, anchor: date) -> Period:
 
 def calendar_people(user: User) -> list[User]:
     """Whose calendars the user may open: their own; a head their team's; a role that sees everyone, anyone's."""
-    scope = access.client_scope(user)
-    if scope == access.Scope.OWN or not user.is_active:
-        return [user]
-    people = access.people_visible_to(user).filter(role__in=OWNING_ROLES)
-    if scope == access.Scope.TEAM:
-        people = people.filter(team_id=user.team_id) if user.team_id else people.filter(pk=user.pk)
+    if access.client_scope(user) == access.Scope.OWN:
+        return [user]  # nobody else to read
+    people = access.people_in_scope(user, OWNING_ROLES)
     found = list(people.only("pk", "first_name", "last_name", "username", "role", "team_id", "is_active"))
     if all(person.pk != user.pk for person in found):
         found.insert(0, user)

@@ -67,16 +67,10 @@ class ActivityFilterForm(forms.Form):
         # "from" is a Python keyword, so these two cannot be declared above.
         self.fields["from"] = _period_field(_("From"))
         self.fields["to"] = _period_field(_("To"))
-        scope = access.client_scope(user)
         owners: list[tuple[str, Any]] = [(OWNER_ME, _("Me"))]
-        if scope != access.Scope.OWN:
-            people = access.people_visible_to(user).filter(role__in=OWNING_ROLES).exclude(pk=user.pk)
-            if scope == access.Scope.TEAM:
-                people = people.filter(team_id=user.team_id) if user.team_id else people.none()
-            chosen = people.only("id", "first_name", "last_name", "username")
-            owners += sorted(
-                ((str(person.pk), person.display_name) for person in chosen), key=lambda pair: pair[1].lower()
-            )
+        people = access.people_in_scope(user, OWNING_ROLES).exclude(pk=user.pk)
+        chosen = people.only("id", "first_name", "last_name", "username")
+        owners += sorted(((str(person.pk), person.display_name) for person in chosen), key=lambda pair: pair[1].lower())
         owner_field: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]
         owner_field.choices = [("", _("Anyone")), *owners]
         outcome_field: forms.ChoiceField = self.fields["outcome"]  # type: ignore[assignment]

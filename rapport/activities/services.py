@@ -358,6 +358,34 @@ class QuickLog:
     follow_up: Activity | None
 
 
+def _check_call_outcome(outcome: Outcome, follow_up_at: datetime | None) -> None:
+    if outcome.kind != ActivityKind.CALL or not outcome.is_active:
+        raise ValidationError({"outcome": _("Choose one of the outcomes of a call.")})
+    if outcome.asks_follow_up and follow_up_at is None:
+        raise ValidationError({"follow_up_at": _("Choose when to call back.")})
+    if follow_up_at is not None and follow_up_at < timezone.now() - timedelta(minutes=5):
+        raise ValidationError({"follow_up_at": _("Choose a time to call back that is still ahead.")})
+
+
+def _callback_planned(by: User, call: Activity, outcome: Outcome, follow_up_at: datetime | None) -> Activity | None:
+    """The callback of a call whose outcome asks for one, on the same client and deal, for the call's owner."""
+    if follow_up_at is None or not outcome.asks_follow_up:
+        return None
+    # The contact alone when there is one: its company comes along, and may be a colleague's.
+    link = {"contact": call.contact} if call.contact is not None else {"company": call.company}
+    return activity_create(
+        by=by,
+        kind=ActivityKind.CALL,
+        owner=call.owner,
+        direction=Direction.OUT,
+        subject=_("Call back"),
+        due_at=follow_up_at,
+        deal=call.deal,
+        follow_up_of=call,
+        **link,
+    )
+
+
 @transaction.atomic
 def call_quick_log(
     *,
@@ -371,12 +399,7 @@ def call_quick_log(
     duration: int | None = None,
 ) -> QuickLog:
     """A call logged by its outcome alone, done now; an outcome that asks for a follow-up plans the callback."""
-    if outcome.kind != ActivityKind.CALL or not outcome.is_active:
-        raise ValidationError({"outcome": _("Choose one of the outcomes of a call.")})
-    if outcome.asks_follow_up and follow_up_at is None:
-        raise ValidationError({"follow_up_at": _("Choose when to call back.")})
-    if follow_up_at is not None and follow_up_at < timezone.now() - timedelta(minutes=5):
-        raise ValidationError({"follow_up_at": _("Choose a time to call back that is still ahead.")})
+    _check_call_outcome(outcome, follow_up_at)
     link = {"contact": client} if isinstance(client, Contact) else {"company": client}
     call = activity_create(
         by=by,
@@ -390,25 +413,38 @@ def call_quick_log(
         deal=deal,
         **link,
     )
-    follow_up = None
-    if follow_up_at is not None and outcome.asks_follow_up:
-        follow_up = activity_create(
-            by=by,
-            kind=ActivityKind.CALL,
-            direction=Direction.OUT,
-            subject=_("Call back"),
-            due_at=follow_up_at,
-            deal=deal,
-            follow_up_of=call,
-            **link,
-        )
-    return QuickLog(call=call, follow_up=follow_up)
+    return QuickLog(call=call, follow_up=_callback_planned(by, call, outcome, follow_up_at))
+
+
+@transaction.atomic
+def planned_call_complete(
+    *,
+    by: User,
+    activity: Activity,
+    outcome: Outcome,
+    follow_up_at: datetime | None = None,
+    version: int | None = None,
+) -> QuickLog:
+    """Finish a planned call by its outcome (my day's outcome buttons); one that asks for it plans the callback.
+
+    The card's quick log logs a new call; here the call was planned, so it is that call which
+    is done, and nothing is left planned twice.
+    """
+    if activity.kind != ActivityKind.CALL:
+        raise ValidationError({"outcome": _("Only a call is finished by a call's outcome.")})
+    _check_call_outcome(outcome, follow_up_at)
+    changes: dict[str, Any] = {"outcome": outcome}
+    if not activity.subject:
+        changes["subject"] = outcome.name
+    call = activity_complete(by=by, activity=activity, version=version, **changes)
+    return QuickLog(call=call, follow_up=_callback_planned(by, call, outcome, follow_up_at))
 
 
 # ---- Picklists and rules (admins) --------------------------------------------------------------
 
 
-def _check_configurer(by: User) -> None:
+def check_configurer(by: User) -> None:
+    """Outcome picklists and minimum-data rules are the admins'."""
     if not access.can_configure_activities(by):
         raise PermissionDenied
 
@@ -424,7 +460,7 @@ def outcome_save(
     is_active: bool = True,
     position: int | None = None,
 ) -> Outcome:
-    _check_configurer(by)
+    check_configurer(by)
     name = name.strip()
     errors = {}
     if kind not in ActivityKind.values:
@@ -450,7 +486,7 @@ def outcome_save(
 @transaction.atomic
 def minimum_data_rule_save(*, by: User, kind: str, status: str, required: list[str]) -> MinimumDataRule | None:
     """Set what an activity of ``kind`` needs to be saved as ``status``; an empty list removes the rule."""
-    _check_configurer(by)
+    check_configurer(by)
     errors = {}
     if kind not in ActivityKind.values:
         errors["kind"] = _("Choose call, meeting, task, note or e-mail.")

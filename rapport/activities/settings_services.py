@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rapport.accounts import access
 from rapport.accounts.models import User
 from rapport.activities import services
 from rapport.activities.models import ActivitySettings, MinimumDataRule, Outcome
@@ -24,15 +23,10 @@ DEFAULT_RULES: dict[tuple[str, str], list[str]] = {
 MOST_OFFSETS = 10
 
 
-def _check_configurer(by: User) -> None:
-    if not access.can_configure_activities(by):
-        raise PermissionDenied
-
-
 @transaction.atomic
 def outcome_move(*, by: User, outcome: Outcome, step: int) -> None:
     """Swap the outcome with its neighbour above (-1) or below (+1) in its kind's list, renumbering it 1, 2, 3 …"""
-    _check_configurer(by)
+    services.check_configurer(by)
     ordered = list(Outcome.objects.filter(kind=outcome.kind).order_by("position", "id").select_for_update())
     index = next((number for number, sibling in enumerate(ordered) if sibling.pk == outcome.pk), None)
     if index is None:
@@ -55,7 +49,7 @@ def minimum_data_rules_save(*, by: User, rules: dict[tuple[str, str], list[str]]
 
     Only cells that differ from what is stored are written; returns how many changed.
     """
-    _check_configurer(by)
+    services.check_configurer(by)
     stored = {(rule.kind, rule.status): list(rule.required) for rule in MinimumDataRule.objects.all()}
     changed = 0
     for (kind, status), required in rules.items():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.http import QueryDict
+
 PAGE_SIZE = 25
 
 
@@ -25,3 +27,16 @@ class PageNumbering:
     @property
     def last_index(self) -> int:
         return (self.number - 1) * PAGE_SIZE + len(self.rows)
+
+
+def page_number(data: QueryDict) -> int:
+    """The ``page`` of a query string; anything but a positive whole number is the first page."""
+    try:
+        return max(1, int(data.get("page", "1") or "1"))
+    except ValueError:
+        return 1
+
+
+def with_page(query: str, number: int) -> str:
+    """A list's query string with its page number (none for the first page, as bookmarks keep it)."""
+    return "&".join(part for part in [query, f"page={number}" if number > 1 else ""] if part)

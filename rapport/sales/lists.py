@@ -142,14 +142,9 @@ class DealFilterForm(forms.Form):
         self.people: list[User] | None = None
         owners: list[tuple[str, Any]] = [(OWNER_ME, _("Me"))]
         if scope != access.Scope.OWN:
-            # Only people who can own deals: an operator or analyst in the choices would always list nothing.
-            people = (
-                access.people_visible_to(user)
-                .filter(role__in=SELLING_ROLES)
-                .only("id", "first_name", "last_name", "username", "team_id")
+            people = access.people_in_scope(user, SELLING_ROLES).only(
+                "id", "first_name", "last_name", "username", "team_id"
             )
-            if scope == access.Scope.TEAM:
-                people = people.filter(team_id=user.team_id) if user.team_id else people.none()
             self.people = sorted(people, key=lambda person: person.display_name.lower())
             owners += [(str(person.pk), person.display_name) for person in self.people if person.pk != user.pk]
         owner_field: forms.ChoiceField = self.fields["owner"]  # type: ignore[assignment]

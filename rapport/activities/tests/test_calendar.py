@@ -295,3 +295,11 @@ def test_a_crowded_period_shows_the_first_cards_and_says_so(
 
     assert card_ids(page) == [first.pk, second.pk]
     assert 'id="calendar-truncated"' in page
+
+
+def test_a_russian_week_title_names_the_month_as_a_date_does(manager: User) -> None:
+    manager.language = "ru"
+    manager.save(update_fields=["language"])
+    page = client_for(manager).get("/activities/calendar/?view=week&date=2026-11-24").content.decode()
+    assert "ноября" in page
+    assert "Ноябрь –" not in page

@@ -84,10 +84,12 @@ def calendar_url(view: str, anchor: date, person: str = "") -> str:
 
 def _title(period: queries.Period) -> str:
     if period.view == queries.View.DAY:
-        return formats.date_format(period.anchor, "l, j F Y")
+        return formats.date_format(period.anchor, "l, j E Y")
     if period.view == queries.View.MONTH:
         return formats.date_format(period.anchor, "YEAR_MONTH_FORMAT")
-    first, last = (formats.date_format(day, "MONTH_DAY_FORMAT") for day in (period.first, period.last))
+    # "E": the month as a date says it (Russian "23 ноября", not the calendar's "Ноябрь").
+    month_day = str(formats.get_format("MONTH_DAY_FORMAT")).replace("F", "E")
+    first, last = (formats.date_format(day, month_day) for day in (period.first, period.last))
     return f"{first} – {last} {period.last.year}"
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, QueryDict, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -22,6 +22,7 @@ from rapport.activities.lists import activity_list, activity_page, list_state
 from rapport.activities.models import Activity, ActivityKind, ActivityStatus
 from rapport.clients.exports import streamed
 from rapport.core.http import RapportRequest
+from rapport.core.paging import page_number, with_page
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -69,24 +70,13 @@ def list_url(query: str = "") -> str:
     return f"{url}?{query}" if query else url
 
 
-def _with_page(query: str, number: int) -> str:
-    return "&".join(part for part in [query, f"page={number}" if number > 1 else ""] if part)
-
-
-def _page_number(data: QueryDict) -> int:
-    try:
-        return max(1, int(data.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 @require_safe
 @login_required
 def activity_list_view(request: RapportRequest) -> HttpResponse:
     """Everyone's list of the activities they see: their own, a head's team's, everyone's for company-wide roles."""
     user = request.user
     state = list_state(user, request.GET)
-    page = activity_page(activity_list(user, state.filters), _page_number(request.GET))
+    page = activity_page(activity_list(user, state.filters), page_number(request.GET))
     context = {
         "form": state.form,
         "page": page,
@@ -98,7 +88,7 @@ def activity_list_view(request: RapportRequest) -> HttpResponse:
         html = render_to_string("activities/activity_list.html#activity-table", context, request)
         html += render_to_string("activities/activity_list.html#list-tools", {**context, "oob": True}, request)
         # The address bar shows the short form of the query, which is what bookmarks keep.
-        return push_url(HttpResponse(html), list_url(_with_page(state.query, page.number)))
+        return push_url(HttpResponse(html), list_url(with_page(state.query, page.number)))
     return render(request, "activities/activity_list.html", context)
 
 

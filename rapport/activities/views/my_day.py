@@ -31,8 +31,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from rapport.accounts import access
-from rapport.activities import calendar_services, services
 from rapport.activities import my_day as queries
+from rapport.activities import services
 from rapport.activities.forms import due_preset, due_presets
 from rapport.activities.models import Activity, ActivityKind, ActivityStatus, Outcome
 from rapport.core.http import RapportRequest
@@ -305,7 +305,7 @@ def my_day_done(request: RapportRequest, activity_id: int) -> HttpResponse:
                 follow_up_at = due_preset(preset)
                 if follow_up_at is None:
                     raise ValidationError({"follow_up_at": _("Choose one of the times offered.")})
-            saved = calendar_services.planned_call_complete(
+            saved = services.planned_call_complete(
                 by=request.user,
                 activity=activity,
                 outcome=outcome,

@@ -24,6 +24,7 @@ from rapport.clients.forms import BulkActionForm, ClientFilterForm, SavedViewFor
 from rapport.clients.models import CLIENT_MODELS, Company, Contact
 from rapport.core.forms import apply_validation_error
 from rapport.core.http import RapportRequest
+from rapport.core.paging import page_number, with_page
 
 DEFAULT_SORT = "last_contact"
 BULK_ACTION_LABELS = {
@@ -80,17 +81,6 @@ def list_state(user: User, model: type[Company] | type[Contact], data: QueryDict
     return ListState(kind, model, form, filters, columns, query.urlencode(safe=","))
 
 
-def _with_page(query: str, number: int) -> str:
-    return "&".join(part for part in [query, f"page={number}" if number > 1 else ""] if part)
-
-
-def _page_number(data: QueryDict) -> int:
-    try:
-        return max(1, int(data.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 def _bulk_owners(user: User, form: ClientFilterForm) -> list[User]:
     if form.people is not None:
         return bulk_owners_among(user, form.people)
@@ -100,7 +90,7 @@ def _bulk_owners(user: User, form: ClientFilterForm) -> list[User]:
 def _client_list(request: RapportRequest, model: type[Company] | type[Contact]) -> HttpResponse:
     user = request.user
     state = list_state(user, model, request.GET)
-    number = _page_number(request.GET)
+    number = page_number(request.GET)
     page = queries.client_page(queries.client_list(user, model, state.filters), number, state.columns)
     actions = bulk_actions.actions_for(user)
     detail = "clients:contact-detail" if state.kind == "contact" else "clients:company-detail"
@@ -130,7 +120,7 @@ def _client_list(request: RapportRequest, model: type[Company] | type[Contact]) 
         html += render_to_string("clients/client_list.html#list-tools", {**context, "oob": True}, request)
         response = HttpResponse(html)
         # The address bar shows the short form of the query, which is what bookmarks and saved views keep.
-        return push_url(response, list_url(state.kind, _with_page(state.query, page.number)))
+        return push_url(response, list_url(state.kind, with_page(state.query, page.number)))
     return render(request, "clients/client_list.html", context)
 
 
@@ -230,7 +220,7 @@ def client_bulk(request: RapportRequest, kind: str) -> HttpResponseRedirect:
         raise PermissionDenied
     form = BulkActionForm(request.POST, user=user, actions=[(action, BULK_ACTION_LABELS[action]) for action in allowed])
     state = list_state(user, model, QueryDict(request.POST.get("query", "")))
-    back = list_url(kind, _with_page(state.query, _page_number(request.POST)))
+    back = list_url(kind, with_page(state.query, page_number(request.POST)))
     if not form.is_valid():
         messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
         return redirect(back)

@@ -52,11 +52,9 @@ class BoardFilterForm(forms.Form):
             # A manager sees their own deals (and those they registered): nobody else to pick.
             del self.fields["owner"]
         else:
-            people = access.people_visible_to(user).only("first_name", "last_name", "username", "team_id")
-            if scope == access.Scope.TEAM:
-                people = people.filter(team_id=user.team_id) if user.team_id else people.filter(pk=user.pk)
-            else:
-                people = people.filter(role__in=services.SELLING_ROLES)
+            people = access.people_in_scope(user, services.SELLING_ROLES).only(
+                "first_name", "last_name", "username", "team_id"
+            )
             owner_field.choices = [
                 ("", _("Anyone")),
                 (OWNER_ME, _("Me")),

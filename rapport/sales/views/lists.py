@@ -21,6 +21,7 @@ from rapport.clients.exports import streamed
 from rapport.clients.forms import SavedViewForm
 from rapport.core.forms import apply_validation_error
 from rapport.core.http import RapportRequest
+from rapport.core.paging import page_number, with_page
 from rapport.sales import exports
 from rapport.sales.columns import COLUMNS, DealRows
 from rapport.sales.lists import deal_list, deal_page, list_state
@@ -37,23 +38,12 @@ def list_url(query: str = "") -> str:
     return f"{url}?{query}" if query else url
 
 
-def _with_page(query: str, number: int) -> str:
-    return "&".join(part for part in [query, f"page={number}" if number > 1 else ""] if part)
-
-
-def _page_number(data: QueryDict) -> int:
-    try:
-        return max(1, int(data.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 @require_safe
 @login_required
 def deal_list_view(request: RapportRequest) -> HttpResponse:
     user = request.user
     state = list_state(user, request.GET)
-    page = deal_page(deal_list(user, state.filters), _page_number(request.GET), state.columns)
+    page = deal_page(deal_list(user, state.filters), page_number(request.GET), state.columns)
     # Rows link to their cards by id: one reverse() for the page instead of one per row.
     detail_prefix = reverse("sales:deal-detail", args=[0])[:-2]
     context = {
@@ -72,7 +62,7 @@ def deal_list_view(request: RapportRequest) -> HttpResponse:
         html = render_to_string("sales/deal_list.html#deal-table", context, request)
         html += render_to_string("sales/deal_list.html#list-tools", {**context, "oob": True}, request)
         # The address bar shows the short form of the query, which is what bookmarks and saved views keep.
-        return push_url(HttpResponse(html), list_url(_with_page(state.query, page.number)))
+        return push_url(HttpResponse(html), list_url(with_page(state.query, page.number)))
     return render(request, "sales/deal_list.html", context)
 
 

@@ -17,19 +17,13 @@ from django.views.decorators.http import require_safe
 from rapport.accounts import access
 from rapport.core.forms import apply_validation_error
 from rapport.core.http import RapportRequest
+from rapport.core.paging import page_number
 from rapport.sales import catalogue
 from rapport.sales.models import PriceList, Product, Warehouse
 from rapport.sales.settings_forms import ImportForm, PricesAndStockForm, ProductForm
 
 # A checked file waits this long for "Apply" (in the shared cache: any web process may get the click).
 IMPORT_KEEP_SECONDS = 3600
-
-
-def _page_number(request: RapportRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def _check_reader(request: RapportRequest) -> None:
@@ -47,7 +41,7 @@ def _check_admin(request: RapportRequest) -> None:
 def product_list(request: RapportRequest) -> HttpResponse:
     _check_reader(request)
     query = request.GET.get("q", "").strip()[:100]
-    page = catalogue.product_page(catalogue.product_search(query), _page_number(request))
+    page = catalogue.product_page(catalogue.product_search(query), page_number(request.GET))
     context = {
         "page": page,
         "query": query,
