@@ -238,6 +238,7 @@ def covered_route_names() -> set[str]:
             "activities:feed-settings",  # test_feed: one's own feed link
             "activities:feed-renew",  # test_feed
             "activities:feed",  # test_feed: the secret token is the access
+            "activities:activity-import",  # test_import: 403 for those who only read; links only what one sees
             "api:activity_create",  # test_api
             "api:call_quick_log",  # test_api
             "api:outcome_list",  # test_api

@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rapport.clients.models import Company, Contact, user_link
@@ -185,6 +186,10 @@ class Activity(TimeStampedModel):
     @property
     def is_planned(self) -> bool:
         return self.status == ActivityStatus.PLANNED
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_planned and self.due_at is not None and self.due_at < timezone.now()
 
     @property
     def client(self) -> Company | Contact | None:

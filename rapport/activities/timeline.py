@@ -39,7 +39,7 @@ FIELDS = (
 )
 
 
-class _ActivityUrls:
+class ActivityUrls:
     """The activity page's URL by substitution: one reverse() per timeline, not one per entry."""
 
     MARK = 987654321
@@ -63,7 +63,7 @@ def _title(kind: str, status: str, subject: str, outcome: str | None) -> str:
 
 def entries(rows: list[dict[str, Any]]) -> list[TimelineEntry]:
     """Timeline entries from activity rows read as values (FIELDS and pk), each linking to its page."""
-    urls = _ActivityUrls()
+    urls = ActivityUrls()
     result = []
     for row in rows:
         owner = f"{row['owner__first_name'] or ''} {row['owner__last_name'] or ''}".strip() or str(

@@ -1,6 +1,6 @@
 """Activity routes; each screen's module lists its own."""
 
-from rapport.activities.views import calendar, lists, my_day, pages, quick_log, settings
+from rapport.activities.views import calendar, imports, lists, my_day, pages, quick_log, settings
 
 app_name = "activities"
 
@@ -10,5 +10,6 @@ urlpatterns = [
     *my_day.urlpatterns,
     *calendar.urlpatterns,
     *lists.urlpatterns,
+    *imports.urlpatterns,
     *settings.urlpatterns,
 ]

@@ -6,8 +6,8 @@ always shown, so ``cols=name`` means the name alone.
 
 Rows are read as plain values (``QuerySet.values``), not model instances: a list page is
 timed to 30 ms and an export may hold 200k rows. Each column names the fields it needs,
-so only what the chosen columns show is joined; the primary phone and e-mail and the tags
-are read with one query per batch of rows, and only when shown.
+so only what the chosen columns show is joined; the primary phone and e-mail, the tags and
+the next step are read with one query per batch of rows, and only when shown.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Column:
     key: str
     label: str | Promise
     fields: tuple[str, ...] = ()  # the values() it needs, relations' fields included
-    batch: str = ""  # read per batch of rows instead: "points" (primary phone and e-mail) or "tags"
+    batch: str = ""  # read per batch of rows instead: "points" (primary phone and e-mail), "tags", "next_step"
 
 
 PHONE = Column("phone", _("Phone"), batch="points")
@@ -40,6 +40,11 @@ STATUS = Column("status", _("Status"), ("status",))
 LAST_CONTACT = Column("last_contact", _("Last contact"), ("last_contact_at",))
 LEAD_SOURCE = Column("lead_source", _("Lead source"), ("lead_source__name",))
 TAGS = Column("tags", _("Tags"), batch="tags")
+# The soonest planned activity; an active client without one is flagged (a contact's company's step counts).
+NEXT_STEP = {
+    "company": Column("next_step", _("Next step"), ("status",), batch="next_step"),
+    "contact": Column("next_step", _("Next step"), ("status", "company_id"), batch="next_step"),
+}
 # What the name needs, always read.
 NAME_FIELDS = {"company": ("id", "name"), "contact": ("id", "last_name", "first_name", "middle_name")}
 
@@ -51,6 +56,7 @@ COLUMNS: dict[str, list[Column]] = {
         OWNER,
         STATUS,
         LAST_CONTACT,
+        NEXT_STEP["company"],
         LEAD_SOURCE,
         TAGS,
         Column("industry", _("Industry"), ("industry",)),
@@ -65,14 +71,15 @@ COLUMNS: dict[str, list[Column]] = {
         OWNER,
         STATUS,
         LAST_CONTACT,
+        NEXT_STEP["contact"],
         Column("birthday", _("Birthday"), ("birthday",)),
         LEAD_SOURCE,
         TAGS,
     ],
 }
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "company": ("phone", "owner", "status", "last_contact", "lead_source"),
-    "contact": ("company", "position", "phone", "owner", "status", "last_contact", "lead_source"),
+    "company": ("phone", "owner", "status", "last_contact", "next_step", "lead_source"),
+    "contact": ("company", "position", "phone", "owner", "status", "last_contact", "next_step", "lead_source"),
 }
 
 
@@ -189,6 +196,12 @@ def _finish(kind: str, rows: list[dict[str, Any]], batches: set[str]) -> list[di
         links = through.objects.filter(**{f"{kind}_id__in": list(by_id)}).order_by("tag__name")
         for client_id, name in links.values_list(f"{kind}_id", "tag__name"):
             by_id[client_id]["tags"].append(name)
+    if "next_step" in batches:
+        from rapport.activities.next_steps import next_steps_of
+
+        steps = next_steps_of(kind, rows)
+        for row in rows:
+            row["next_step"] = steps.get(row["id"])
     return rows
 
 

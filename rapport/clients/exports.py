@@ -63,6 +63,8 @@ def cell_value(row: dict[str, Any], key: str, statuses: dict[str, str]) -> str |
         return _local(row["created_at"])
     if key == "tags":
         return ", ".join(row["tags"])
+    if key == "next_step":
+        return _local(row["next_step"].at) if row["next_step"] else None
     value = row[key]
     return value if value is None or isinstance(value, date) else str(value)
 

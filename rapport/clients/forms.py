@@ -24,6 +24,7 @@ SORTS: dict[str, tuple[Any, list[Any] | None]] = {
 }
 OWNER_ME, OWNER_NONE = "me", "none"
 OPEN_DEAL_YES, OPEN_DEAL_NO = "yes", "no"
+NEXT_STEP_YES, NEXT_STEP_NO = "planned", "none"
 
 
 class _ChoicesOnce(BaseChoiceIterator):
@@ -84,6 +85,11 @@ class ClientFilterForm(forms.Form):
         label=_("Open deals"),
         required=False,
         choices=[("", _("With or without")), (OPEN_DEAL_YES, _("Has an open deal")), (OPEN_DEAL_NO, _("No open deal"))],
+    )
+    next_step = forms.ChoiceField(
+        label=_("Next step"),
+        required=False,
+        choices=[("", _("Planned or not")), (NEXT_STEP_YES, _("Planned")), (NEXT_STEP_NO, _("No next step"))],
     )
     sort = forms.ChoiceField(
         label=_("Sort"), required=False, choices=[(key, label) for key, (label, _order) in SORTS.items()]

@@ -114,7 +114,16 @@ def client_list(user: User, model: type[Company] | type[Contact], filters: dict[
     What is read of them is up to the caller: a page or an export reads only its columns
     (``columns.read_rows``, ``columns.iter_rows``).
     """
-    from rapport.clients.forms import OPEN_DEAL_NO, OPEN_DEAL_YES, OWNER_ME, OWNER_NONE, SORTS
+    from rapport.activities.next_steps import has_next_step
+    from rapport.clients.forms import (
+        NEXT_STEP_NO,
+        NEXT_STEP_YES,
+        OPEN_DEAL_NO,
+        OPEN_DEAL_YES,
+        OWNER_ME,
+        OWNER_NONE,
+        SORTS,
+    )
 
     rows = access.clients_visible_to(user, model)
     owner = filters.get("owner")
@@ -145,6 +154,9 @@ def client_list(user: User, model: type[Company] | type[Contact], filters: dict[
         # Any open deal of the client counts, whoever owns it: whether someone is already selling to them.
         open_deals = Deal.objects.open().filter(**{"contact_id" if model is Contact else "company_id": OuterRef("pk")})
         rows = rows.filter(Exists(open_deals) if filters["open_deal"] == OPEN_DEAL_YES else ~Exists(open_deals))
+    if filters.get("next_step") in {NEXT_STEP_YES, NEXT_STEP_NO}:
+        planned = has_next_step("contact" if model is Contact else "company")
+        rows = rows.filter(planned if filters["next_step"] == NEXT_STEP_YES else ~planned)
     order = SORTS.get(filters.get("sort") or "last_contact", SORTS["last_contact"])[1]
     return rows.order_by(*order) if order else rows
 

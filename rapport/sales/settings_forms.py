@@ -113,18 +113,6 @@ class PricesAndStockForm(forms.Form):
         return result
 
 
-class ImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8, separated by commas or semicolons."))
-
-    MAX_BYTES = 50 * 1024 * 1024
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 50 MB: split it into parts."))
-        return upload
-
-
 # ---- Settings ----------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django_htmx.http import push_url
 
+from rapport.accounts import access
 from rapport.activities import exports
 from rapport.activities.lists import activity_list, activity_page, list_state
 from rapport.activities.models import Activity, ActivityKind, ActivityStatus
@@ -83,6 +84,7 @@ def activity_list_view(request: RapportRequest) -> HttpResponse:
         "rows": rows_for(page.rows, timezone.now()),
         # Not "query": the layout's search box shows that one.
         "list_query": state.query,
+        "can_import": access.can_log_activities(user),
     }
     if request.htmx and request.htmx.target == "activity-table":
         html = render_to_string("activities/activity_list.html#activity-table", context, request)

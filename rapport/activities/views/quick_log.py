@@ -25,7 +25,8 @@ from rapport.accounts import access
 from rapport.accounts.models import User
 from rapport.activities import services
 from rapport.activities.forms import DuePreset, QuickLogForm, due_presets
-from rapport.activities.models import ActivityKind, Outcome
+from rapport.activities.models import Activity, ActivityKind, Outcome
+from rapport.activities.next_steps import next_step_of
 from rapport.activities.timeline import entries_of
 from rapport.clients.services import AnyClient
 from rapport.clients.timeline import TimelineEntry
@@ -102,10 +103,13 @@ def quick_log(request: RapportRequest) -> HttpResponse:
                 messages.success(request, _saved_message(saved))
                 return redirect(client.get_absolute_url())
             activities = [saved.call, *([saved.follow_up] if saved.follow_up else [])]
+            # A callback may be the client's new next step: the card's box is redrawn (out of band) then.
+            next_step = next_step_of(client) if saved.follow_up else None
             return _render(
                 request,
                 client,
                 QuickLog(outcomes=panel.outcomes, saved=saved, new_entries=entries_of(activities)),
+                next_step=next_step,
             )
     return _render(request, client, panel, status=422)
 
@@ -117,8 +121,15 @@ def _saved_message(saved: services.QuickLog) -> str:
     return message
 
 
-def _render(request: RapportRequest, client: AnyClient, panel: QuickLog, *, status: int = 200) -> HttpResponse:
-    context: dict[str, Any] = {"client": client, "quick_log": panel}
+def _render(
+    request: RapportRequest,
+    client: AnyClient,
+    panel: QuickLog,
+    *,
+    status: int = 200,
+    next_step: Activity | None = None,
+) -> HttpResponse:
+    context: dict[str, Any] = {"client": client, "quick_log": panel, "redrawn_next_step": next_step}
     template = "activities/quick_log.html#quick-log" if request.htmx else "activities/quick_log.html"
     return render(request, template, context, status=status)
 

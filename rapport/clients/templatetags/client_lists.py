@@ -20,6 +20,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from rapport.activities.models import ActivityKind
+from rapport.activities.timeline import ActivityUrls
 from rapport.clients.columns import ColumnChoice, Point
 from rapport.clients.models import ClientStatus
 
@@ -130,6 +132,9 @@ class ClientRows:
         self.statuses = {value: _escape(str(label)) for value, label in ClientStatus.choices}
         self.pool = format_html('<span class="text-secondary">{}</span>', _("the pool"))
         self.never = format_html('<span class="text-secondary">{}</span>', _("never"))
+        self.no_next_step = format_html('<span class="badge bg-orange-lt no-next-step">{}</span>', _("No next step"))
+        self.kinds = {value: _escape(str(label)) for value, label in ActivityKind.choices}
+        self.activity_url = ActivityUrls()
         self.ago: dict[int, str] = {}
 
     def render(self, rows: Iterable[dict[str, Any]]) -> SafeString:
@@ -201,6 +206,18 @@ class ClientRows:
         title = _escape(date_format(local, "SHORT_DATETIME_FORMAT"))
         time_tag = f'<time datetime="{moment.isoformat()}" title="{title}">{self.ago[days]}</time>'
         return f'<td class="text-nowrap">{time_tag}</td>'
+
+    def cell_next_step(self, row: dict[str, Any]) -> str:
+        step = row["next_step"]
+        if step is None:
+            # Only an active client waits for one: a frozen client waits on purpose, the pool for an owner.
+            return f'<td class="text-nowrap">{self.no_next_step if row["status"] == ClientStatus.ACTIVE else ""}</td>'
+        local = timezone.localtime(step.at)
+        overdue = ' class="text-danger"' if local.date() < self.today else ""
+        label = _escape(step.subject or self.kinds.get(step.kind, ""))
+        when = _escape(date_format(local, "SHORT_DATE_FORMAT"))
+        # The date alone keeps the column narrow; what is planned shows on hover.
+        return f'<td class="text-nowrap"><a href="{self.activity_url.of(step.pk)}" title="{label}"{overdue}>{when}</a></td>'
 
     def cell_birthday(self, row: dict[str, Any]) -> str:
         return self._date(row["birthday"])

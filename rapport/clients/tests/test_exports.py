@@ -77,7 +77,17 @@ def test_csv_follows_filters_and_columns(book: dict[str, object], as_manager: Cl
 
 def test_csv_defaults_to_the_lists_columns(book: dict[str, object], as_manager: Client) -> None:
     rows = csv_rows(as_manager.get("/clients/contacts/export.csv"))
-    assert rows[0] == ["Name", "Company", "Position", "Phone", "Owner", "Status", "Last contact", "Lead source"]
+    assert rows[0] == [
+        "Name",
+        "Company",
+        "Position",
+        "Phone",
+        "Owner",
+        "Status",
+        "Last contact",
+        "Next step",
+        "Lead source",
+    ]
     assert rows[1] == [
         "Petrova Anna S.",
         "Acme, Ltd; «Ёлка»",
@@ -85,6 +95,7 @@ def test_csv_defaults_to_the_lists_columns(book: dict[str, object], as_manager: 
         "'+7 912 345-67-89",
         "Mark Manager",
         "Active",
+        "",
         "",
         "",
     ]

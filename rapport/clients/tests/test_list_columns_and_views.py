@@ -61,12 +61,12 @@ def book(personas: dict[str, User]) -> dict[str, object]:
 
 def test_default_columns_are_the_usual_ones(book: dict[str, object], as_manager: Client) -> None:
     companies = as_manager.get("/clients/companies/")
-    assert headers(companies) == ["phone", "owner", "status", "last_contact", "lead_source"]
+    assert headers(companies) == ["phone", "owner", "status", "last_contact", "next_step", "lead_source"]
     page = companies.content.decode()
     assert "+1 201 555 0100" in page
     assert "info@acme.test" not in page  # the e-mail column is not shown by default
     contacts = as_manager.get("/clients/contacts/")
-    assert headers(contacts) == ["company", "phone", "owner", "status", "last_contact", "lead_source"]
+    assert headers(contacts) == ["company", "phone", "owner", "status", "last_contact", "next_step", "lead_source"]
     assert "Buyer" in contacts.content.decode()  # the position, under the name
 
 
@@ -95,7 +95,7 @@ def test_columns_from_the_form_come_back_in_the_short_form(book: dict[str, objec
     assert headers(response) == ["email", "owner"]  # in the list's own order
     assert response["HX-Push-Url"] == "/clients/companies/?cols=email,owner"
     # The defaults and the default sort need nothing in the address at all.
-    defaults = ["name", "phone", "owner", "status", "last_contact", "lead_source"]
+    defaults = ["name", "phone", "owner", "status", "last_contact", "next_step", "lead_source"]
     response = as_manager.get("/clients/companies/", {"cols": defaults, "sort": "last_contact"}, headers=HTMX)
     assert response["HX-Push-Url"] == "/clients/companies/"
 
@@ -140,18 +140,18 @@ def _many(manager: User) -> None:
         services.contact_create(by=manager, last_name=f"Person {number:02}", company=company)
 
 
-ALL_COMPANY_COLUMNS = "phone,email,owner,status,last_contact,lead_source,tags,industry,tax_id,created"
-ALL_CONTACT_COLUMNS = "company,position,phone,email,owner,status,last_contact,birthday,lead_source,tags"
+ALL_COMPANY_COLUMNS = "phone,email,owner,status,last_contact,next_step,lead_source,tags,industry,tax_id,created"
+ALL_CONTACT_COLUMNS = "company,position,phone,email,owner,status,last_contact,next_step,birthday,lead_source,tags"
 
 
 @pytest.mark.parametrize(
     ("path", "cols", "queries"),
     [
-        ("/clients/companies/", None, 7),
-        ("/clients/companies/", ALL_COMPANY_COLUMNS, 8),
+        ("/clients/companies/", None, 8),
+        ("/clients/companies/", ALL_COMPANY_COLUMNS, 9),
         ("/clients/companies/", "name", 6),
-        ("/clients/contacts/", None, 7),
-        ("/clients/contacts/", ALL_CONTACT_COLUMNS, 8),
+        ("/clients/contacts/", None, 8),
+        ("/clients/contacts/", ALL_CONTACT_COLUMNS, 9),
     ],
 )
 def test_query_count_does_not_grow_with_rows(  # type: ignore[no-untyped-def]
@@ -168,7 +168,7 @@ def test_query_count_of_a_head(personas: dict[str, User], django_assert_num_quer
     _many(personas["manager"])
     head = client_for(personas["head"])
     # One more than a manager: the team's people, for the owner filter and the "assign owner" choices alike.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = head.get("/clients/companies/")
     assert len(names(response)) == 25
     assert 'id="bulk-owner"' in response.content.decode()

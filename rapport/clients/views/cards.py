@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from rapport.accounts import access
 from rapport.accounts.models import Role, User
+from rapport.activities.next_steps import next_step_of
 from rapport.activities.views.quick_log import quick_log_for
 from rapport.clients import queries, services, timeline
 from rapport.clients.card_forms import TagsForm
@@ -50,6 +51,8 @@ def card_context(request: RapportRequest, client: AnyClient) -> dict[str, object
         "can_create": access.can_create_clients(user),
         # Calls logged by their outcome, for those who log activities (one query: the outcomes).
         "quick_log": quick_log_for(user),
+        "next_step": next_step_of(client),
+        "can_plan": access.can_log_activities(user),
         **_deals_panel(user, client),
     }
 

@@ -21,10 +21,11 @@ from django.utils.translation import gettext as _
 
 from rapport.accounts import access
 from rapport.accounts.models import User
-from rapport.core.paging import PAGE_SIZE, PageNumbering
 
 # The CSV import lives beside; its entry points are part of the catalogue's interface.
-from rapport.sales.catalogue.csv_import import ImportKind, ImportPlan, RowError, import_apply, import_plan
+from rapport.core.csv_files import RowError
+from rapport.core.paging import PAGE_SIZE, PageNumbering
+from rapport.sales.catalogue.csv_import import ImportKind, ImportPlan, import_apply, import_plan
 from rapport.sales.models import PriceList, Product, ProductPrice, StockLevel, Warehouse
 
 COUNT_CAP = 10_000

@@ -9,7 +9,6 @@ work costs more than the import itself at tens of thousands of rows.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from rapport.accounts import access
 from rapport.accounts.models import User
 from rapport.core.bulk import bulk_insert
+from rapport.core.csv_files import CsvFileError, RowError, read_csv
 from rapport.sales.models import PriceList, Product, ProductPrice, StockLevel, Warehouse
 
 # Statement sizes: well under SQLite's bound-parameter limit.
@@ -40,12 +40,6 @@ def _check_admin(by: User) -> None:
 # ---- The CSV import --------------------------------------------------------------------------
 
 ImportKind = Literal["catalogue", "stock"]
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # the line in the file, the header being line 1
-    message: str
 
 
 @dataclass
@@ -96,24 +90,13 @@ class _Columns:
 _Parsed = tuple[int, str, str, str, dict[int, Decimal], dict[int, Decimal], dict[int, Decimal]]
 
 
-class _FileError(Exception):
-    pass
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _FileError(_("The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8”.")) from None
-
-
 def _header_columns(header: list[str], kind: ImportKind) -> _Columns:
     by_name = {price_list.name.casefold(): price_list for price_list in PriceList.objects.all()}
     warehouses = {warehouse.name.casefold(): warehouse for warehouse in Warehouse.objects.all()}
     names = [cell.strip() for cell in header]
     lowered = [name.casefold() for name in names]
     if "sku" not in lowered:
-        raise _FileError(_("The first line must name the columns, one of them “sku”."))
+        raise CsvFileError(_("The first line must name the columns, one of them “sku”."))
     columns = _Columns(sku=lowered.index("sku"))
     problems: list[str] = []
     for index, (name, low) in enumerate(zip(names, lowered, strict=True)):
@@ -140,7 +123,7 @@ def _header_columns(header: list[str], kind: ImportKind) -> _Columns:
     if kind == "stock" and not (columns.stock or columns.reserved):
         problems.append(_("no “stock:<warehouse>” column"))
     if problems:
-        raise _FileError("; ".join(problems))
+        raise CsvFileError("; ".join(problems))
     return columns
 
 
@@ -221,22 +204,14 @@ def import_plan(data: bytes, *, kind: ImportKind = "catalogue") -> ImportPlan:
     """Read a CSV file and work out what importing it would change, without writing anything."""
     plan = ImportPlan(kind=kind)
     try:
-        text = _decode(data)
-        first_line = text.split("\n", 1)[0]
-        delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            raise _FileError(_("The file is empty."))
+        file = read_csv(data)
+        header, reader = file.header, file.rows
         columns = _header_columns(header, kind)
-    except _FileError as error:
+    except CsvFileError as error:
         plan.errors.append(RowError(1, str(error)))
         return plan
-    except csv.Error as error:
-        plan.errors.append(RowError(1, _("The file cannot be read as CSV: %(error)s") % {"error": error}))
-        return plan
 
-    comma_decimal = delimiter == ";"
+    comma_decimal = file.comma_decimal
     # Each number column once: (its index, its heading, the price list or warehouse id, which dict, limit, decimals).
     numbers = [
         *((index, header[index].strip(), target.pk, 0, PRICE_LIMIT, 2) for index, target in columns.prices),

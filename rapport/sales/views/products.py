@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,15 +12,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from rapport.accounts import access
+from rapport.core import imports
 from rapport.core.forms import apply_validation_error
 from rapport.core.http import RapportRequest
+from rapport.core.imports import ImportForm
 from rapport.core.paging import page_number
 from rapport.sales import catalogue
 from rapport.sales.models import PriceList, Product, Warehouse
-from rapport.sales.settings_forms import ImportForm, PricesAndStockForm, ProductForm
+from rapport.sales.settings_forms import PricesAndStockForm, ProductForm
 
 # A checked file waits this long for "Apply" (in the shared cache: any web process may get the click).
-IMPORT_KEEP_SECONDS = 3600
 
 
 def _check_reader(request: RapportRequest) -> None:
@@ -143,10 +141,6 @@ def product_prices(request: RapportRequest, product_id: int) -> HttpResponse:
 # ---- Import ------------------------------------------------------------------------------------
 
 
-def _import_key(request: RapportRequest, token: str) -> str:
-    return f"sales:import:{request.user.pk}:{token}"
-
-
 def _catalogue_import(request: RapportRequest, kind: catalogue.ImportKind) -> HttpResponse:
     _check_admin(request)
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -157,22 +151,18 @@ def _catalogue_import(request: RapportRequest, kind: catalogue.ImportKind) -> Ht
     }
     if request.method != "POST":
         return render(request, "sales/products/import.html", {**context, "form": ImportForm()})
-    token = request.POST.get("token", "")
-    data: bytes | None = None
-    if token:
-        data = cache.get(_import_key(request, token))
-        if data is None:
-            messages.error(request, _("The checked file has expired: choose it again."))
-            return redirect(request.path)
-    elif form.is_valid():
-        data = form.cleaned_data["file"].read()
+    try:
+        data, token = imports.chosen_file(request, form, "sales")
+    except imports.ExpiredError:
+        messages.error(request, _("The checked file has expired: choose it again."))
+        return redirect(request.path)
     if data is None:
         return render(request, "sales/products/import.html", {**context, "form": form}, status=422)
 
     if request.POST.get("action") == "apply":
         plan = catalogue.import_apply(by=request.user, data=data, kind=kind)
         if plan.can_apply:
-            cache.delete(_import_key(request, token))
+            imports.forget(request, "sales", token)
             messages.success(
                 request,
                 _("Imported. New products: %(created)s, updated: %(updated)s, unchanged: %(unchanged)s.")
@@ -182,8 +172,7 @@ def _catalogue_import(request: RapportRequest, kind: catalogue.ImportKind) -> Ht
     else:
         plan = catalogue.import_plan(data, kind=kind)
     if plan.can_apply:
-        token = token or secrets.token_urlsafe(16)
-        cache.set(_import_key(request, token), data, IMPORT_KEEP_SECONDS)
+        token = imports.keep(request, "sales", data, token)
     context.update({"form": ImportForm(), "plan": plan, "token": token if plan.can_apply else ""})
     return render(request, "sales/products/import.html", context, status=200 if plan.can_apply else 422)
 
