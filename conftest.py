@@ -139,3 +139,15 @@ def smtp_server(settings: object) -> Iterator[Mailbox]:
         yield mailbox
     finally:
         controller.stop()
+
+
+def load_tiny_demo(**sizes: int) -> None:
+    """The demo at a scale of a few hundred rows (``sizes`` override the defaults), for the demo's tests."""
+    from rapport.core import demo
+
+    scale = {"teams": 2, "managers_per_team": 3, "companies": 300, "contacts": 400, "deals": 200, "activities": 3000}
+    demo.SCALES["T"] = demo.Scale("T", **{**scale, **sizes})
+    try:
+        demo.load("T", log=lambda line: None)
+    finally:
+        del demo.SCALES["T"]

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rapport.clients",
     "rapport.sales",
     "rapport.activities",
+    "rapport.motivation",
     "rapport.api",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -193,6 +194,8 @@ RAPPORT_CURRENCIES = [code.upper() for code in env_list("RAPPORT_CURRENCIES", ["
 RAPPORT_DEFAULT_CURRENCY = RAPPORT_CURRENCIES[0]
 # Minutes before an activity's due time when its owner is reminded, unless they chose others.
 RAPPORT_REMINDER_OFFSETS = [int(value) for value in env_list("RAPPORT_REMINDER_OFFSETS", ["15", "1440"])]
+# Data quality: a client contacted within this many days counts as recently contacted.
+RAPPORT_QUALITY_RECENT_DAYS = int(env_str("RAPPORT_QUALITY_RECENT_DAYS") or "90")
 
 # Emit a Server-Timing header so `make bench` reads server time, not client overhead.
 SERVER_TIMING = env_bool("RAPPORT_SERVER_TIMING", default=False)

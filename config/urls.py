@@ -10,6 +10,7 @@ urlpatterns = [
     path("clients/", include("rapport.clients.urls")),
     path("sales/", include("rapport.sales.urls")),
     path("activities/", include("rapport.activities.urls")),
+    path("motivation/", include("rapport.motivation.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from rapport.accounts.models import Role, Team, User
@@ -21,6 +22,7 @@ from rapport.accounts.models import Role, Team, User
 if TYPE_CHECKING:
     from rapport.activities.models import Activity
     from rapport.clients.models import Company, Contact
+    from rapport.motivation.models import Target
     from rapport.sales.models import Deal
 
 
@@ -327,3 +329,83 @@ def can_edit_activity(user: User, activity: Activity) -> bool:
 def can_configure_activities(user: User) -> bool:
     """Outcome picklists and minimum-data rules: admins."""
     return user.is_active and user.is_admin
+
+
+# ---- Plans and leaderboards --------------------------------------------------------------------
+# Who sells is planned: managers, heads and agents (as sales.services.SELLING_ROLES).
+PLANNED_ROLES = {Role.MANAGER, Role.HEAD, Role.AGENT}
+
+
+def plan_people_visible_to(user: User) -> QuerySet[User]:
+    """Whose plans, progress and bonus so far the user sees: their own, a head's team's, everyone's for the roles
+    that see every client."""
+    return people_in_scope(user, PLANNED_ROLES)
+
+
+def sees_plans(user: User) -> bool:
+    """Those who are planned read their own plans; the roles that see every client read everyone's.
+
+    Decided from the role alone: the navigation is drawn on every page and must not query.
+    """
+    return user.is_active and (user.role in PLANNED_ROLES or client_scope(user) == Scope.ALL)
+
+
+def targets_visible_to(user: User) -> QuerySet[Target]:
+    """The targets a user reads: those of the people whose plans they see, and of the teams whose figures they see."""
+    from rapport.motivation.models import Target
+
+    return Target.objects.filter(Q(user__in=plan_people_visible_to(user)) | Q(team__in=leaderboard_teams_for(user)))
+
+
+def can_set_targets(by: User, *, person: User | None = None, team: Team | None = None) -> bool:
+    """Admins set anyone's targets and any team's; a head their team members' and their team's."""
+    if not by.is_active:
+        return False
+    if by.is_admin:
+        return True
+    if by.role != Role.HEAD or by.team_id is None:
+        return False
+    if team is not None:
+        return team.pk == by.team_id
+    return person is not None and person.team_id == by.team_id and person.role in PLANNED_ROLES
+
+
+def leaderboard_teams_for(user: User) -> QuerySet[Team]:
+    """The teams whose leaderboard the user sees: their own (everyone in a team sees its ranking), every team
+    for the roles that see every client."""
+    if client_scope(user) == Scope.ALL:
+        return Team.objects.all()
+    return Team.objects.filter(pk=user.team_id) if user.team_id else Team.objects.none()
+
+
+# ---- Data quality ---------------------------------------------------------------------------
+# Everyone sees their own score. Heads see the scores of the people whose clients their scope
+# covers (their team by default) and admins everyone's: a score ranks a person, which is a
+# matter for who manages them, not for colleagues.
+
+
+def can_see_team_quality(user: User) -> bool:
+    """The per-manager view of data quality: heads (their team) and admins (every team)."""
+    return user.is_active and (user.is_admin or user.role == Role.HEAD)
+
+
+def can_see_quality_of(viewer: User, person: User) -> bool:
+    if not viewer.is_active:
+        return False
+    if viewer.pk == person.pk:
+        return True
+    if not can_see_team_quality(viewer):
+        return False
+    if viewer.is_admin:
+        return True
+    scope = client_scope(viewer)
+    in_team = viewer.team_id is not None and person.team_id == viewer.team_id
+    return scope == Scope.ALL or (scope == Scope.TEAM and in_team)
+
+
+def quality_person_for(viewer: User, person_id: int) -> User:
+    """The person whose data quality the viewer asks for; 404 when it is not theirs to see."""
+    person = get_object_or_404(User.objects.select_related("team"), pk=person_id)
+    if not can_see_quality_of(viewer, person):
+        raise Http404
+    return person

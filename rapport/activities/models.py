@@ -169,6 +169,12 @@ class Activity(TimeStampedModel):
                 condition=Q(status=ActivityStatus.PLANNED, deleted_at__isnull=True),
                 name="activity_due_idx",
             ),
+            # Plans: how many calls or meetings people did in a period, counted from the index alone.
+            models.Index(
+                fields=["owner", "kind", "status", "at"],
+                condition=Q(deleted_at__isnull=True),
+                name="activity_done_idx",
+            ),
             # Everyone's activities newest first (the list of those who see them all).
             models.Index(fields=["-at", "-id"], name="activity_at_idx"),
             # The timelines of a company, a contact and a deal.

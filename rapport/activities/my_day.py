@@ -12,10 +12,12 @@ request once it is shown (``my_day_side``), as the board does its closed columns
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from rapport.accounts.models import User
@@ -28,6 +30,19 @@ OVERDUE_LIMIT = 20
 CALLBACK_LIMIT = 10
 BIRTHDAY_LIMIT = 100
 NO_NEXT_STEP_SHOWN = 10
+# What other apps show at the top of my day (motivation: the plan counters), each as HTML for the request.
+TOP_PANELS: list[Callable[[HttpRequest], str]] = []
+
+
+def register_top_panel(panel: Callable[[HttpRequest], str]) -> None:
+    if panel not in TOP_PANELS:
+        TOP_PANELS.append(panel)
+
+
+def top_panels(request: HttpRequest) -> str:
+    return "".join(panel(request) for panel in TOP_PANELS)
+
+
 CONTACT_NAME = ("last_name", "first_name", "middle_name")
 # "This week": today and the six days after it.
 BIRTHDAY_DAYS = 7

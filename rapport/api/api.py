@@ -33,6 +33,7 @@ api.add_router("/v1/", clients_router)
 api.add_router("/v1/", sales_router)
 api.add_router("/v1/", products_router)
 api.add_router("/v1/", activities_router)
+api.add_router("/v1/", "rapport.motivation.api.router")
 
 
 @api.exception_handler(ValidationError)

@@ -165,6 +165,8 @@ def client_indexes(prefix: str) -> list[models.Index]:
         ListIndex(F("owner"), F("status"), *rest, name=f"{prefix}_owner_status_lc"),
         ListIndex(F("status"), *rest, name=f"{prefix}_status_lc"),
         ListIndex(*rest, name=f"{prefix}_last_contact_lc"),
+        # Plans: the clients a person registered in a period.
+        models.Index(fields=["registrant", "created_at"], name=f"{prefix}_registrant_idx"),
     ]
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
@@ -21,10 +23,20 @@ Converter = Callable[[Any], Any]
 CONVERTED_VALUES = 1 << 16
 
 
+def _sqlite_moment(value: Any) -> Any:
+    """What Django's SQLite backend stores for a moment (its UTC time as text), without its checks for the
+    usual case of a UTC moment: millions of distinct times (activities) made that adapter a good part of a load."""
+    if isinstance(value, datetime) and value.tzinfo is UTC:
+        return str(value.replace(tzinfo=None))
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def _converter(field: models.Field[Any, Any]) -> Converter | None:
     # Loads repeat the same dates and times (the load's "now", a few hundred creation days):
     # each distinct value is adapted once, not once per row.
     if isinstance(field, models.DateTimeField):
+        if connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone is UTC:
+            return _sqlite_moment
         return functools.lru_cache(maxsize=CONVERTED_VALUES)(connection.ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
         return functools.lru_cache(maxsize=CONVERTED_VALUES)(connection.ops.adapt_datefield_value)
@@ -96,11 +108,30 @@ def last_id(model: type[models.Model]) -> int:
     return model._default_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
+def _column_indexes(model: type[models.Model]) -> list[tuple[str, str]]:
+    """The plain one-column indexes Django adds for foreign keys (not in Meta.indexes): name, column."""
+    named = {index.name for index in model._meta.indexes}
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, table)
+    return [
+        (name, info["columns"][0])
+        for name, info in found.items()
+        if info["index"]
+        and not info["unique"]
+        and not info["primary_key"]
+        and not info.get("foreign_key")
+        and name not in named
+        and len(info["columns"]) == 1
+        and info.get("orders") in (None, ["ASC"])
+    ]
+
+
 @contextlib.contextmanager
 def indexes_dropped(model: type[models.Model]) -> Iterator[None]:
-    """Load ``model`` without its named indexes, then build them once.
+    """Load ``model`` without its indexes (its named ones and its foreign keys'), then build them once.
 
-    Keeping half a dozen indexes up to date row by row costs more than the rows themselves
+    Keeping a dozen indexes up to date row by row costs more than the rows themselves
     at millions of rows; building an index from the finished table is one sort. For loads
     into a table nobody else is using (the demo's), never for a live one. The statements are
     run as plain SQL: Django's SQLite schema editor refuses to open inside a transaction.
@@ -108,9 +139,14 @@ def indexes_dropped(model: type[models.Model]) -> Iterator[None]:
     editor = connection.SchemaEditorClass(connection)
     editor.deferred_sql = []  # what entering the editor would set up; only its SQL is used here
     indexes = list(model._meta.indexes)
+    plain = _column_indexes(model)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
     with connection.cursor() as cursor:
         for index in indexes:
             cursor.execute(str(index.remove_sql(model, editor)))
+        for name, _column in plain:
+            cursor.execute(f"DROP INDEX {quote(name)}")
     try:
         yield
     finally:
@@ -122,5 +158,7 @@ def indexes_dropped(model: type[models.Model]) -> Iterator[None]:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for index in indexes:
                 cursor.execute(str(index.create_sql(model, editor)))
+            for name, column in plain:
+                cursor.execute(f"CREATE INDEX {quote(name)} ON {table} ({quote(column)})")
             if postgres:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -288,6 +288,8 @@ class Deal(TimeStampedModel):
     owner = user_link(_("owner"))
     # Who registered the opportunity first: the bonus rules credit them whoever closes it.
     registrant = user_link(_("registrant"), help_text=_("Who registered the opportunity first."))
+    # The owner when it was won: the closer's bonus share and "deals won" go to them, whoever owns it later.
+    closer = user_link(_("won by"))
     lead_source = models.ForeignKey(
         LeadSource, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lead source")
     )
@@ -345,6 +347,8 @@ class Deal(TimeStampedModel):
             # A person's deals per stage and since when: the board's totals and its won/lost columns.
             models.Index(fields=["owner", "stage", "stage_entered_at"], name="deal_owner_stage_idx"),
             models.Index(fields=["registrant", "stage", "stage_entered_at"], name="deal_registrant_stage_idx"),
+            # Plans and bonuses: the deals a person won in a period.
+            models.Index(fields=["closer", "closed_at"], condition=Q(closer__isnull=False), name="deal_closer_idx"),
         ]
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
@@ -417,6 +421,8 @@ class DealCheckpoint(models.Model):
         constraints: ClassVar = [models.UniqueConstraint(fields=["deal", "type"], name="deal_checkpoint_unique")]
         indexes: ClassVar = [
             models.Index(fields=["due_date"], condition=Q(done_at__isnull=True), name="deal_checkpoint_open_idx"),
+            # Plans: the checkpoints a person passed in a period.
+            models.Index(fields=["done_by", "done_at"], name="deal_checkpoint_done_idx"),
         ]
         verbose_name = _("deal checkpoint")
         verbose_name_plural = _("deal checkpoints")

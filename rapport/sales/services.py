@@ -167,7 +167,7 @@ def deal_create(
         raise ValidationError({"stage": _("A new deal cannot start lost.")})
     _check_gate(deal, stage)
     if stage.kind == StageKind.WON:
-        deal.closed_at = timezone.now()
+        deal.closed_at, deal.closer = timezone.now(), owner
     deal._history_user = by  # type: ignore[attr-defined]
     deal.save()
     today = timezone.localdate()
@@ -267,7 +267,7 @@ def deal_move_to_stage(
     _check_stage(locked.pipeline, stage)
     if stage.pk == locked.stage_id:
         return locked
-    fields = ["stage", "stage_entered_at", "closed_at", "lost_reason", "lost_note"]
+    fields = ["stage", "stage_entered_at", "closed_at", "closer", "lost_reason", "lost_note"]
     if stage.kind == StageKind.LOST:
         if lost_reason is None or not lost_reason.is_active:
             raise ValidationError({"lost_reason": _("Choose why the deal was lost.")}, code="lost_reason")
@@ -281,6 +281,7 @@ def deal_move_to_stage(
     locked.closed_at = None if stage.kind == StageKind.OPEN else (locked.closed_at or now)
     if previous.kind != StageKind.OPEN and stage.kind != StageKind.OPEN:
         locked.closed_at = now  # won after lost or the other way round: closed again, now
+    locked.closer_id = locked.owner_id if stage.kind == StageKind.WON else None
     DealStageChange.objects.create(deal=locked, from_stage=previous, to_stage=stage, by=by, at=now)
     return _save(locked, by, fields)
 

@@ -6,19 +6,13 @@ import pytest
 from django.db.models import F, Q
 from django.utils import timezone
 
+from conftest import load_tiny_demo
 from rapport.activities.models import Activity, ActivityStatus
-from rapport.core import demo
 
 
 @pytest.fixture
 def demo_data(db: None) -> None:
-    demo.SCALES["T"] = demo.Scale(
-        "T", teams=2, managers_per_team=3, companies=300, contacts=400, deals=200, activities=3000
-    )
-    try:
-        demo.load("T", log=lambda line: None)
-    finally:
-        del demo.SCALES["T"]
+    load_tiny_demo()
 
 
 def test_demo_activities_are_on_their_owners_clients(demo_data: None) -> None:

@@ -193,6 +193,7 @@ def my_day_context(request: RapportRequest) -> dict[str, Any]:
         "today_rows": rows.section(day.activities, "today"),
         "overdue_rows": rows.section(day.overdue, "overdue"),
         "callback_rows": rows.section(day.callbacks, "callbacks"),
+        "top_panels": mark_safe(queries.top_panels(request)),  # noqa: S308  (each panel renders a template)
     }
 
 

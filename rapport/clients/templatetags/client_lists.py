@@ -217,7 +217,8 @@ class ClientRows:
         label = _escape(step.subject or self.kinds.get(step.kind, ""))
         when = _escape(date_format(local, "SHORT_DATE_FORMAT"))
         # The date alone keeps the column narrow; what is planned shows on hover.
-        return f'<td class="text-nowrap"><a href="{self.activity_url.of(step.pk)}" title="{label}"{overdue}>{when}</a></td>'
+        url = self.activity_url.of(step.pk)
+        return f'<td class="text-nowrap"><a href="{url}" title="{label}"{overdue}>{when}</a></td>'
 
     def cell_birthday(self, row: dict[str, Any]) -> str:
         return self._date(row["birthday"])

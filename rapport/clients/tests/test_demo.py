@@ -4,22 +4,18 @@ import pytest
 from django.db import connection
 from django.db.models import Count, F
 
+from conftest import load_tiny_demo
 from rapport.accounts import access
 from rapport.accounts.models import Role, User
 from rapport.clients import services
 from rapport.clients.models import ClientStatus, Company, Contact, ContactPoint
 from rapport.clients.search import find_clients, search_index_suspended
-from rapport.core import demo
 from rapport.core.bulk import bulk_insert
 
 
 @pytest.fixture
 def demo_data(db: None) -> None:
-    demo.SCALES["T"] = demo.Scale("T", teams=2, managers_per_team=3, companies=60, contacts=150, deals=0, activities=0)
-    try:
-        demo.load("T", log=lambda line: None)
-    finally:
-        del demo.SCALES["T"]
+    load_tiny_demo(companies=60, contacts=150, deals=0, activities=0)
 
 
 def test_demo_clients_are_coherent(demo_data: None) -> None:

@@ -19,6 +19,7 @@ from rapport.clients.models import ClientStatus, Company, Contact, Tag
 from rapport.clients.services import AnyClient
 from rapport.clients.views.lists import list_url, model_of_kind
 from rapport.core.http import RapportRequest
+from rapport.motivation.quality import client_quality
 from rapport.sales.queries import CLIENT_DEALS_SHOWN, deals_of_client
 
 # Existing tags offered while typing one (alphabetically, at most this many).
@@ -31,11 +32,13 @@ def card_context(request: RapportRequest, client: AnyClient) -> dict[str, object
     can_transfer = access.can_transfer_client(user, client)
     can_edit = access.can_edit_client(user, client)
     tags = sorted(client.tags.all(), key=lambda tag: tag.name.lower())
+    points = queries.points_of(client)
+    next_step = next_step_of(client)
     return {
         "transfer_form": TransferForm(user=user, initial={"to_user": client.owner}) if can_transfer else None,
         "can_take": client.status == ClientStatus.POOL and user.role in {Role.MANAGER, Role.HEAD},
         "client": client,
-        "points": queries.points_of(client),
+        "points": points,
         "timeline": timeline.timeline_for(client, viewer=user),
         "tags": tags,
         "tag_names": list(Tag.objects.values_list("name", flat=True)[:TAG_SUGGESTIONS]) if can_edit else [],
@@ -51,7 +54,9 @@ def card_context(request: RapportRequest, client: AnyClient) -> dict[str, object
         "can_create": access.can_create_clients(user),
         # Calls logged by their outcome, for those who log activities (one query: the outcomes).
         "quick_log": quick_log_for(user),
-        "next_step": next_step_of(client),
+        "next_step": next_step,
+        # The Details header's badge: checked on the phones and next step read above (no query of its own).
+        "quality": client_quality(client, points=points, next_step=next_step),
         "can_plan": access.can_log_activities(user),
         **_deals_panel(user, client),
     }

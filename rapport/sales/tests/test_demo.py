@@ -5,21 +5,15 @@ from __future__ import annotations
 import pytest
 from django.db.models import Count, F
 
+from conftest import load_tiny_demo
 from rapport.clients.models import ClientTransfer, Company
-from rapport.core import demo
 from rapport.sales.gates import gate_missing
 from rapport.sales.models import Deal, DealStageChange, StageKind
 
 
 @pytest.fixture
 def demo_data(db: None) -> None:
-    demo.SCALES["T"] = demo.Scale(
-        "T", teams=2, managers_per_team=3, companies=400, contacts=600, deals=400, activities=0
-    )
-    try:
-        demo.load("T", log=lambda line: None)
-    finally:
-        del demo.SCALES["T"]
+    load_tiny_demo(companies=400, contacts=600, deals=400, activities=0)
 
 
 def test_demo_deals_pass_the_gates_of_their_stages(demo_data: None) -> None:

@@ -95,8 +95,10 @@ def test_won_closes_the_deal_and_reopening_clears_it(
     deal = services.deal_move_to_stage(by=manager, deal=deal, stage=stage(pipeline, "Won"))
     assert deal.closed_at is not None
     assert deal.stage.kind == StageKind.WON
+    assert deal.closer == manager  # the owner when it was won: the closer's share is theirs
     deal = services.deal_move_to_stage(by=manager, deal=deal, stage=stage(pipeline, "Presentation"))
     assert deal.closed_at is None
+    assert deal.closer is None
 
 
 def test_lost_needs_a_reason(manager: User, deal: Deal, pipeline: Pipeline) -> None:

@@ -1,0 +1,16 @@
+"""Motivation routes; each screen's module lists its own (edit only your block)."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from rapport.motivation.views import plans, quality
+
+app_name = "motivation"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    # ---- Data quality (views/quality.py) ----
+    path("quality/", quality.my_quality, name="quality"),
+    path("quality/team/", quality.team_quality, name="quality-team"),
+    path("quality/people/<int:user_id>/", quality.person_quality, name="quality-person"),
+    # ---- Plans and counters (views/plans.py) ----
+    *plans.urlpatterns,
+]
