@@ -8,6 +8,7 @@ day as a top panel: activities does not know about plans.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Q
 from django.http import HttpRequest
@@ -38,18 +39,23 @@ def counters_for(user: User, today: date) -> tuple[list[Progress], list[Progress
     )
     own: list[Progress] = []
     team: list[Progress] = []
-    members: list[int] | None = None
-    for target in running[:COUNTERS_SHOWN]:
+    shown = running[:COUNTERS_SHOWN]
+    members = access.team_member_ids(user) if any(target.team_id is not None for target in shown) else []
+    # Calls and meetings of the person and their team come from one query per period (the usual month).
+    counted: dict[Period, dict[str, dict[int, Decimal]]] = {}
+    for target in shown:
         period = Period(target.starts_on, target.ends_on)
-        if target.user_id is not None:
-            fact = metrics.facts(target.metric, [user.pk], period, currency=target.currency)[user.pk]
-            own.append(Progress(target, fact, today))
+        people = [user.pk] if target.user_id is not None else members
+        if target.metric in metrics.ACTIVITY_METRICS:
+            if period not in counted:
+                counted[period] = metrics.activity_facts({user.pk, *members}, period)
+            values = [counted[period][target.metric][pk] for pk in people]
+            fact = sum(values, Decimal(0))
+        elif target.user_id is not None:
+            fact = metrics.facts(target.metric, people, period, currency=target.currency)[user.pk]
         else:
-            if members is None:
-                members = access.team_member_ids(user)
-            team.append(
-                Progress(target, metrics.team_fact(target.metric, members, period, currency=target.currency), today)
-            )
+            fact = metrics.team_fact(target.metric, people, period, currency=target.currency)
+        (own if target.user_id is not None else team).append(Progress(target, fact, today))
     return own, team
 
 
