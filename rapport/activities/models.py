@@ -169,6 +169,18 @@ class Activity(TimeStampedModel):
                 condition=Q(status=ActivityStatus.PLANNED, deleted_at__isnull=True),
                 name="activity_due_idx",
             ),
+            # The next step of clients (the card, a list page's rows, the "no next step" filter): their
+            # planned activities, a few percent of all.
+            models.Index(
+                fields=["company", "at"],
+                condition=Q(status=ActivityStatus.PLANNED, deleted_at__isnull=True),
+                name="activity_planned_company_idx",
+            ),
+            models.Index(
+                fields=["contact", "at"],
+                condition=Q(status=ActivityStatus.PLANNED, deleted_at__isnull=True),
+                name="activity_planned_contact_idx",
+            ),
             # Plans: how many calls or meetings people did in a period, counted from the index alone.
             models.Index(
                 fields=["owner", "kind", "status", "at"],
