@@ -109,22 +109,32 @@ def last_id(model: type[models.Model]) -> int:
 
 
 def _column_indexes(model: type[models.Model]) -> list[tuple[str, str]]:
-    """The plain one-column indexes Django adds for foreign keys (not in Meta.indexes): name, column."""
+    """The plain one-column indexes Django adds for foreign keys (not in Meta.indexes): name, column.
+
+    Only B-tree indexes named as Django names them (``<table>_<column>_<hash>``): an index made
+    by hand in a migration (a trigram index, a partial one) is left alone, since it could not be
+    rebuilt from what introspection tells.
+    """
     named = {index.name for index in model._meta.indexes}
     table = model._meta.db_table
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, table)
-    return [
-        (name, info["columns"][0])
-        for name, info in found.items()
-        if info["index"]
-        and not info["unique"]
-        and not info["primary_key"]
-        and not info.get("foreign_key")
-        and name not in named
-        and len(info["columns"]) == 1
-        and info.get("orders") in (None, ["ASC"])
-    ]
+    plain = []
+    for name, info in found.items():
+        columns = info["columns"] or []
+        if (
+            info["index"]
+            and not info["unique"]
+            and not info["primary_key"]
+            and not info.get("foreign_key")
+            and name not in named
+            and len(columns) == 1
+            and name.startswith(f"{table}_{columns[0]}_")
+            and info.get("type") in {"btree", "idx"}
+            and info.get("orders") in (None, ["ASC"])
+        ):
+            plain.append((name, columns[0]))
+    return plain
 
 
 @contextlib.contextmanager
