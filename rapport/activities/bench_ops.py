@@ -1,4 +1,5 @@
-"""Activities' benchmark operations (targets from issue 5): the quick log, my day and the calendar's week."""
+"""Activities' benchmark operations (targets from issue 5): the quick log, my day (both its requests) and the
+calendar's week."""
 
 from __future__ import annotations
 
@@ -54,6 +55,15 @@ bench.register(
         key="my day",
         title="my day: the manager's home page",
         path=lambda context: reverse("activities:my-day"),
+        target_ms=40,
+    )
+)
+bench.register(
+    bench.BenchOperation(
+        key="my day side",
+        title="my day, second request: birthdays and clients without a next step",
+        path=lambda context: reverse("activities:my-day-side"),
+        headers={"HX-Request": "true"},
         target_ms=40,
     )
 )

@@ -181,10 +181,11 @@ class Activity(TimeStampedModel):
                 condition=Q(status=ActivityStatus.PLANNED, deleted_at__isnull=True),
                 name="activity_planned_contact_idx",
             ),
-            # Plans: how many calls or meetings people did in a period, counted from the index alone.
+            # Plans: how many calls or meetings people did in a period, counted from the index alone. Done ones
+            # only: a planned one's query must not find it (SQLite would walk a person's every activity).
             models.Index(
-                fields=["owner", "kind", "status", "at"],
-                condition=Q(deleted_at__isnull=True),
+                fields=["owner", "kind", "at"],
+                condition=Q(status=ActivityStatus.DONE, deleted_at__isnull=True),
                 name="activity_done_idx",
             ),
             # Everyone's activities newest first (the list of those who see them all).
