@@ -41,10 +41,13 @@ def stage_change_entry(change: DealStageChange, *, with_title: bool = True) -> T
 
 
 def _deal_moves(client: AnyClient, limit: int, viewer: User) -> list[TimelineEntry]:
-    # Only the deals the viewer may open: a colleague's deal stays private to its scope.
-    visible = access.deals_visible_to(viewer).filter(**{client.kind: client}).values("pk")
+    # Only the deals the viewer may open: a colleague's deal stays private to its scope. Their ids are read
+    # first: as a subquery they made PostgreSQL spend ~5 ms planning the joins below (the card's budget is 40).
+    visible = list(access.deals_visible_to(viewer).filter(**{client.kind: client}).values_list("pk", flat=True))
+    if not visible:
+        return []
     changes = (
-        DealStageChange.objects.filter(deal__in=visible)
+        DealStageChange.objects.filter(deal_id__in=visible)
         .select_related("deal", "from_stage", "to_stage", "by")
         .only(
             "at",

@@ -34,8 +34,10 @@ def _change(change: Any) -> str:
     )
 
 
-def _event(item: Any) -> str:
+def _event(item: Any, icons: dict[str, str]) -> str:
     entry = getattr(item, "entry", item)
+    if entry.icon not in icons:
+        icons[entry.icon] = str(icon(entry.icon))
     at = timezone.localtime(entry.at)
     title = _escape(entry.title)
     exact, ago = _escape(date_format(at, "SHORT_DATETIME_FORMAT")), _escape(str(naturaltime(entry.at)))
@@ -43,7 +45,7 @@ def _event(item: Any) -> str:
         title = f'<a href="{_escape(entry.url)}">{title}</a>'
     parts = [
         f'<li class="timeline-event" data-kind="{_escape(entry.kind)}">',
-        f'<div class="timeline-event-icon bg-primary-lt">{icon(entry.icon)}</div>',
+        f'<div class="timeline-event-icon bg-primary-lt">{icons[entry.icon]}</div>',
         '<div class="card timeline-event-card"><div class="card-body">',
         '<div class="d-flex flex-wrap justify-content-between column-gap-3">',
         f'<h4 class="mb-1">{title}</h4>',
@@ -61,4 +63,5 @@ def _event(item: Any) -> str:
 
 @register.simple_tag
 def timeline_events(items: Iterable[Any]) -> SafeString:
-    return mark_safe("".join(_event(item) for item in items))  # noqa: S308  (every value above is escaped)
+    icons: dict[str, str] = {}  # each icon's markup drawn once a timeline (it looks up the static file's name)
+    return mark_safe("".join(_event(item, icons) for item in items))  # noqa: S308  (every value above is escaped)
