@@ -33,6 +33,16 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    # Each test starts in English, whatever language a request of the test before left active
+    # (the locale middleware activates the user's language for the thread).
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def team_a(db: None) -> Team:
     return TeamFactory(name="Team A")

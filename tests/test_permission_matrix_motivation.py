@@ -15,6 +15,10 @@ QUALITY_ROUTES: set[str] = {
     # test_quality_views.py::test_a_manager_sees_only_their_own_list, ::test_a_head_sees_their_teams_lists_only,
     # ::test_an_admin_sees_everyones_lists
     "motivation:quality-person",
+    # rapport/motivation/tests/test_quality_api.py: one's own, a head's team, admins; 404 otherwise
+    "api:person_quality",
+    "api:company_quality",  # test_quality_api.py: whoever sees the client
+    "api:contact_quality",
 }
 
 # Plans and counters.
@@ -39,6 +43,24 @@ PLAN_ROUTES: set[str] = {
     "api:plan_progress",
 }
 
+# Leaderboards and the plan/fact report.
+REPORT_ROUTES: set[str] = {
+    # rapport/motivation/tests/test_leaderboard.py::test_a_member_of_another_team_cannot_open_this_board,
+    # ::test_a_head_cannot_open_another_teams_board, ::test_an_analyst_opens_any_teams_board_and_is_on_none
+    "motivation:leaderboard",
+    # rapport/motivation/tests/test_report.py::test_a_manager_reads_only_their_own_row_and_the_teams,
+    # ::test_a_manager_cannot_open_another_teams_report, ::test_an_analyst_reads_any_teams_report,
+    # ::test_those_who_read_no_plans_are_refused
+    "motivation:report",
+    # test_report.py::test_a_managers_export_holds_only_their_own_row_and_the_teams,
+    # ::test_a_manager_cannot_open_another_teams_report, ::test_those_who_read_no_plans_are_refused
+    "motivation:report-export",
+    # rapport/motivation/tests/test_leaderboard_api.py::test_who_reads_which_teams_board
+    "api:plan_leaderboard",
+    # rapport/motivation/tests/test_report_api.py::test_who_reads_whose_report, ::test_those_who_read_no_plans_get_403
+    "api:plan_report",
+}
+
 
 def covered_route_names() -> set[str]:
-    return QUALITY_ROUTES | PLAN_ROUTES
+    return QUALITY_ROUTES | PLAN_ROUTES | REPORT_ROUTES

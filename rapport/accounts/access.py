@@ -22,7 +22,7 @@ from rapport.accounts.models import Role, Team, User
 if TYPE_CHECKING:
     from rapport.activities.models import Activity
     from rapport.clients.models import Company, Contact
-    from rapport.motivation.models import Target
+    from rapport.motivation.models import Statement, Target
     from rapport.sales.models import Deal
 
 
@@ -409,3 +409,53 @@ def quality_person_for(viewer: User, person_id: int) -> User:
     if not can_see_quality_of(viewer, person):
         raise Http404
     return person
+
+
+# ---- Bonuses ----------------------------------------------------------------------------------
+# Admins configure the rules. A statement is seen by its person, by a head for their team (own
+# scope / team scope as for clients) and by the roles that see every client; heads approve their
+# team members' statements, admins anyone's — but nobody approves their own.
+
+
+def can_configure_bonus_rules(user: User) -> bool:
+    return user.is_active and user.is_admin
+
+
+def statement_visibility(user: User) -> Q:
+    if not user.is_active:
+        return Q(pk__in=[])
+    scope = client_scope(user)
+    if scope == Scope.ALL:
+        return Q()
+    mine = Q(person=user)
+    if scope == Scope.TEAM and user.team_id is not None:
+        mine |= Q(person_id__in=team_member_ids(user))
+    return mine
+
+
+def statements_visible_to(user: User) -> QuerySet[Statement]:
+    from rapport.motivation.models import Statement
+
+    return Statement.objects.filter(statement_visibility(user))
+
+
+def statement_for_user(user: User, statement_id: int) -> Statement:
+    """The statement if the user may see it; 404 otherwise."""
+    return get_object_or_404(
+        statements_visible_to(user).select_related("person", "approved_by", "previous"), pk=statement_id
+    )
+
+
+def can_approve_statement(by: User, statement: Statement) -> bool:
+    """Heads approve their team members' statements, admins anyone's; nobody approves their own."""
+    if not by.is_active or statement.person_id == by.pk:
+        return False
+    if by.is_admin:
+        return True
+    person = statement.person
+    return by.role == Role.HEAD and by.team_id is not None and person.team_id == by.team_id
+
+
+def can_compute_statements(user: User) -> bool:
+    """Recomputing statements on demand (the nightly job does it anyway): heads and admins."""
+    return user.is_active and (user.is_admin or user.role == Role.HEAD)

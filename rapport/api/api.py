@@ -34,6 +34,8 @@ api.add_router("/v1/", sales_router)
 api.add_router("/v1/", products_router)
 api.add_router("/v1/", activities_router)
 api.add_router("/v1/", "rapport.motivation.api.router")
+api.add_router("/v1/", "rapport.motivation.api_quality.router")
+api.add_router("/v1/", "rapport.motivation.api_reports.router")
 
 
 @api.exception_handler(ValidationError)

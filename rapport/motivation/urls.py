@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from rapport.motivation.views import plans, quality
+from rapport.motivation.views import leaderboards, plans, quality, reports
 
 app_name = "motivation"
 
@@ -13,4 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("quality/people/<int:user_id>/", quality.person_quality, name="quality-person"),
     # ---- Plans and counters (views/plans.py) ----
     *plans.urlpatterns,
+    # ---- Leaderboards and reports (views/leaderboards.py, views/reports.py) ----
+    *leaderboards.urlpatterns,
+    *reports.urlpatterns,
 ]

@@ -26,7 +26,7 @@ def test_choose_a_column_and_tag_two_rows(page: Page, live_server, personas: dic
     page.check("#column-chooser input[value=tags]")
     expect(page.locator("#client-table th[data-column=tags]")).to_be_visible()
     expect(page).to_have_url(
-        f"{live_server.url}/clients/companies/?sort=name&cols=phone,owner,status,last_contact,lead_source,tags"
+        f"{live_server.url}/clients/companies/?sort=name&cols=phone,owner,status,last_contact,next_step,lead_source,tags"
     )
     page.keyboard.press("Escape")
 
