@@ -121,6 +121,7 @@ def test_a_won_deal_counts_for_its_closer_and_its_registrant(
     assert metrics.facts(Metric.DEALS_WON, ids, period) == {manager.pk: 1, teammate.pk: 0}
     currency = deal.currency
     assert metrics.facts(Metric.REVENUE_WON, ids, period, currency=currency)[manager.pk] == Decimal(500)
+    # "XXX" is ISO 4217's "no currency": no deal is in it, so revenue counted in it is nothing.
     assert metrics.facts(Metric.REVENUE_WON, ids, period, currency="XXX")[manager.pk] == 0
     assert metrics.facts(Metric.CHECKPOINTS, ids, period) == {manager.pk: 0, teammate.pk: 0}  # set in bulk above
 
