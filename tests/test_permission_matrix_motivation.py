@@ -62,5 +62,78 @@ REPORT_ROUTES: set[str] = {
 }
 
 
+# Bonus statements' screens (each route with the test that proves who may use it).
+BONUS_ROUTES: set[str] = {
+    # rapport/motivation/tests/test_statement_views.py::test_a_manager_sees_only_their_own_statement,
+    # ::test_a_head_sees_their_team_and_not_another_teams,
+    # ::test_admins_and_analysts_see_everyones_and_may_choose_a_team,
+    # ::test_those_who_read_no_statements_are_refused
+    "motivation:statements",
+    # test_statement_views.py::test_a_manager_sees_only_their_own_statement,
+    # ::test_a_head_sees_their_team_and_not_another_teams, ::test_those_who_read_no_statements_are_refused
+    "motivation:statement",
+    # test_statement_views.py::test_approving_what_is_not_yours_to_approve_is_refused,
+    # ::test_a_head_cannot_approve_their_own_statement,
+    # ::test_an_analyst_who_sees_every_statement_is_told_who_approves_it
+    "motivation:statement-approve",
+    # test_statement_views.py::test_only_heads_and_admins_recompute,
+    # ::test_a_head_recomputes_their_teams_statements_and_is_told_what_changed
+    "motivation:statements-compute",
+    # test_statement_views.py::test_the_xlsx_holds_the_same_rows_with_numbers_and_a_manager_only_their_own,
+    # ::test_the_csv_holds_one_row_per_line_of_what_the_viewer_sees, ::test_a_head_sees_their_team_and_not_another_teams
+    "motivation:statements-export",
+}
+
+# Bonus rules' screens: admins only, 403 for everyone else.
+BONUS_RULE_ROUTES: set[str] = {
+    # rapport/motivation/tests/test_bonus_rule_views.py::test_only_admins_open_and_post_the_rules_screens,
+    # ::test_an_analyst_is_refused_too, ::test_an_admin_opens_the_screens_and_a_missing_rule_is_404
+    "motivation:bonus-rules",
+    "motivation:bonus-rule-new",
+    "motivation:bonus-rule-edit",
+}
+
+# The bonus API.
+BONUS_API_ROUTES: set[str] = {
+    # rapport/motivation/tests/test_bonus_api.py::test_each_persona_lists_exactly_the_statements_of_their_scope
+    "api:statement_list",
+    # test_bonus_api.py::test_a_statement_out_of_sight_answers_404
+    "api:statement_detail",
+    # test_bonus_api.py::test_approving_what_is_not_yours_is_refused_and_changes_nothing,
+    # ::test_an_admin_approves_anyones_even_a_heads
+    "api:statement_approval",
+    # test_bonus_api.py::test_only_heads_and_admins_recompute,
+    # ::test_a_head_naming_people_outside_their_team_is_refused_and_nothing_is_computed
+    "api:statements_recompute",
+    # test_bonus_api.py::test_one_persons_bonus_so_far_within_scope, ::test_a_manager_reads_their_own_bonus_so_far
+    "api:bonus_so_far",
+    # test_bonus_api.py::test_everyone_reads_the_rules
+    "api:bonus_rule_list",
+    "api:bonus_rule_detail",
+    # test_bonus_api.py::test_only_admins_write_rules
+    "api:bonus_rule_create",
+    "api:bonus_rule_update",
+}
+
+# The team dashboard and bonus so far.
+DASHBOARD_ROUTES: set[str] = {
+    # rapport/motivation/tests/test_dashboard.py::test_the_dashboard_is_for_those_who_manage_people,
+    # ::test_a_head_sees_their_team_and_cannot_open_another_by_its_address,
+    # ::test_an_admin_and_an_analyst_choose_any_team
+    "motivation:dashboard",
+    # test_dashboard.py::test_only_those_who_manage_a_team_read_its_bonus_so_far,
+    # ::test_my_day_fetches_my_bonus_so_far_and_it_is_mine
+    "motivation:bonus-so-far",
+}
+
+
 def covered_route_names() -> set[str]:
-    return QUALITY_ROUTES | PLAN_ROUTES | REPORT_ROUTES
+    return (
+        QUALITY_ROUTES
+        | PLAN_ROUTES
+        | REPORT_ROUTES
+        | BONUS_ROUTES
+        | BONUS_RULE_ROUTES
+        | BONUS_API_ROUTES
+        | DASHBOARD_ROUTES
+    )

@@ -370,6 +370,16 @@ def can_set_targets(by: User, *, person: User | None = None, team: Team | None =
     return person is not None and person.team_id == by.team_id and person.role in PLANNED_ROLES
 
 
+def sees_team_dashboard(user: User) -> bool:
+    """The team dashboard (each person's plan, load, data quality and bonus so far): heads for their team, admins
+    and analysts for any. A colleague's load and pay are for who manages them, not for operators or marketers,
+    though they see every client.
+
+    Decided from the role alone: the navigation is drawn on every page and must not query.
+    """
+    return user.is_active and (user.is_admin or user.role in {Role.HEAD, Role.ANALYST})
+
+
 def leaderboard_teams_for(user: User) -> QuerySet[Team]:
     """The teams whose leaderboard the user sees: their own (everyone in a team sees its ranking), every team
     for the roles that see every client."""
@@ -412,9 +422,13 @@ def quality_person_for(viewer: User, person_id: int) -> User:
 
 
 # ---- Bonuses ----------------------------------------------------------------------------------
-# Admins configure the rules. A statement is seen by its person, by a head for their team (own
-# scope / team scope as for clients) and by the roles that see every client; heads approve their
-# team members' statements, admins anyone's — but nobody approves their own.
+# Admins configure the rules. A person's pay (statements, bonus so far) is seen by the person, by a
+# head for their team (own scope / team scope as for clients), and by admins and analysts for
+# everyone — not by operators or marketers, though they see every client: pay is for who manages
+# people. Heads approve their team members' statements, admins anyone's — nobody their own.
+
+# The roles that read everyone's pay (when their client scope is "all", as by default).
+PAY_READERS = {Role.ADMIN, Role.ANALYST}
 
 
 def can_configure_bonus_rules(user: User) -> bool:
@@ -425,7 +439,7 @@ def statement_visibility(user: User) -> Q:
     if not user.is_active:
         return Q(pk__in=[])
     scope = client_scope(user)
-    if scope == Scope.ALL:
+    if scope == Scope.ALL and (user.is_admin or user.role in PAY_READERS):
         return Q()
     mine = Q(person=user)
     if scope == Scope.TEAM and user.team_id is not None:
@@ -459,3 +473,19 @@ def can_approve_statement(by: User, statement: Statement) -> bool:
 def can_compute_statements(user: User) -> bool:
     """Recomputing statements on demand (the nightly job does it anyway): heads and admins."""
     return user.is_active and (user.is_admin or user.role == Role.HEAD)
+
+
+def pay_people_visible_to(user: User) -> QuerySet[User]:
+    """Whose bonus so far the user reads: as ``statement_visibility``, among the people who are planned."""
+    people = plan_people_visible_to(user)
+    if client_scope(user) == Scope.ALL and not (user.is_admin or user.role in PAY_READERS):
+        return people.filter(pk=user.pk)
+    return people
+
+
+def sees_statements(user: User) -> bool:
+    """Bonus statements: those who sell read their own (a head their team's too), admins and analysts everyone's.
+
+    Decided from the role alone: the navigation is drawn on every page and must not query.
+    """
+    return user.is_active and (user.role in PLANNED_ROLES or user.is_admin or user.role in PAY_READERS)

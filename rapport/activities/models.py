@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rapport.clients.models import Company, Contact, user_link
+from rapport.core.fields import ChoiceField
 from rapport.core.models import TimeStampedModel
 
 
@@ -105,9 +106,8 @@ class Activity(TimeStampedModel):
     outcome = models.ForeignKey(
         Outcome, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("outcome")
     )
-    status = models.CharField(
-        _("status"), max_length=10, choices=ActivityStatus.choices, default=ActivityStatus.PLANNED
-    )
+    # Written into queries as a literal: SQLite then reads the partial indexes below without the table.
+    status = ChoiceField(_("status"), max_length=10, choices=ActivityStatus.choices, default=ActivityStatus.PLANNED)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     duration = models.PositiveIntegerField(

@@ -36,6 +36,7 @@ api.add_router("/v1/", activities_router)
 api.add_router("/v1/", "rapport.motivation.api.router")
 api.add_router("/v1/", "rapport.motivation.api_quality.router")
 api.add_router("/v1/", "rapport.motivation.api_reports.router")
+api.add_router("/v1/", "rapport.motivation.api_bonus.router")
 
 
 @api.exception_handler(ValidationError)

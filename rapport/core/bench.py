@@ -51,6 +51,9 @@ class BenchOperation:
     # function of the request's number (from 0, across the run) giving that request's fields, so a
     # write can alternate between two states and every request really changes something.
     data: Callable[[BenchContext], Callable[[int], Mapping[str, str]]] | None = None
+    # A batch that takes seconds (statements for everyone) is timed over at most this many requests,
+    # with as few warm-ups, whatever --requests says.
+    requests: int | None = None
 
 
 _operations: dict[str, BenchOperation] = {}

@@ -102,6 +102,16 @@ def is_loaded() -> bool:
     return demo_users_exist()
 
 
+def vacuum() -> None:
+    """After a load has committed, on PostgreSQL: mark the new pages all-visible, so counts over millions of rows
+    are answered from indexes alone (index-only scans), as they are once autovacuum has been by. VACUUM cannot
+    run inside a transaction, and a load runs in one (all or nothing), so its command calls this after it."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
 def load(scale_name: str, *, log: Callable[[str], Any] = print) -> DemoContext:
     _discover()
     context = DemoContext(scale=SCALES[scale_name], log=log)
@@ -113,13 +123,8 @@ def load(scale_name: str, *, log: Callable[[str], Any] = print) -> DemoContext:
         log(f"  {app} · {step}: {time.monotonic() - step_started:.1f} s")
     # Fresh planner statistics: without them the first queries on millions of new rows
     # pick plans for empty tables (PostgreSQL's autovacuum would only catch up later).
-    # On PostgreSQL VACUUM also marks the new pages all-visible, so list counts are answered from
-    # indexes alone (VACUUM cannot run inside a transaction: then ANALYZE alone).
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            cursor.execute("VACUUM ANALYZE")
-        else:
-            cursor.execute("ANALYZE")
+        cursor.execute("ANALYZE")
     log(f"Demo data, scale {scale_name}, loaded in {time.monotonic() - started:.1f} s.")
     log(f"Sign in as manager, head, operator, marketer, analyst or agent with the password “{DEMO_PASSWORD}”.")
     return context

@@ -19,7 +19,7 @@ from rapport.accounts import access
 from rapport.accounts.models import User
 from rapport.activities.my_day import register_top_panel
 from rapport.motivation import metrics
-from rapport.motivation.models import Target
+from rapport.motivation.models import BonusRule, Target
 from rapport.motivation.periods import Period
 from rapport.motivation.progress import Progress
 
@@ -62,9 +62,11 @@ def counters_for(user: User, today: date) -> tuple[list[Progress], list[Progress
 def plan_counters_panel(request: HttpRequest) -> str:
     user: User = request.user  # type: ignore[assignment]
     own, team = counters_for(user, timezone.localdate())
-    if not own and not team:
+    # Bonus so far is fetched once the page is shown (views.dashboard.bonus_so_far): it runs the bonus engine.
+    with_bonus = user.role in access.PLANNED_ROLES and BonusRule.objects.filter(is_active=True).exists()
+    if not own and not team and not with_bonus:
         return ""
-    return render_to_string("motivation/counters.html", {"own": own, "team": team}, request)
+    return render_to_string("motivation/counters.html", {"own": own, "team": team, "with_bonus": with_bonus}, request)
 
 
 register_top_panel(plan_counters_panel)

@@ -1,5 +1,5 @@
 """Demo plans and bonuses: this month's targets for every manager and team, set from their pace so far;
-two bonus rules and last month's statements.
+eight weeks of data-quality scores; two bonus rules and last month's statements.
 
 Each manager gets meetings, calls and deals won for the month, set so that some are ahead
 and some behind (their fact so far, stretched to the whole month and by a random ambition);
@@ -16,10 +16,20 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from rapport.clients.models import Company
 from rapport.core import demo
 from rapport.core.bulk import bulk_insert
-from rapport.motivation import metrics
-from rapport.motivation.models import BonusRule, BonusRuleKind, LineKind, Metric, PeriodKind, StatementLine, Target
+from rapport.motivation import metrics, quality
+from rapport.motivation.models import (
+    BonusRule,
+    BonusRuleKind,
+    LineKind,
+    Metric,
+    PeriodKind,
+    QualitySnapshot,
+    StatementLine,
+    Target,
+)
 from rapport.motivation.periods import Period, month_of
 from rapport.motivation.statements import statements_compute
 from rapport.sales.models import Deal
@@ -71,6 +81,47 @@ def targets(context: demo.DemoContext) -> None:
     context.log(f"  {len(rows)} targets for {month.start:%B %Y}")
 
 
+# Weeks of daily data-quality snapshots: the team view's trend and the dashboard's change in a week.
+QUALITY_WEEKS = 8
+
+
+@demo.generator(order=65)
+def quality_history(context: demo.DemoContext) -> None:
+    """Today's data-quality scores as the morning job stores them, and a plausible history before them.
+
+    Scores are real today (``managers_quality``); on each earlier day a little lower or higher, as data is
+    completed over weeks. Not at scale M: scoring a team's tens of thousands of clients takes about a second
+    per person (the morning job's work, not the load's); the benchmarks read the snapshots the same way with
+    or without them.
+    """
+    if not context.managers or context.scale.deals > ALL_STATEMENTS_UP_TO:
+        return
+    people = context.managers
+    today = timezone.localdate()
+    scores = quality.managers_quality(people)
+    snapshots = []
+    for person in people:
+        now = scores[person.pk]
+        score, clients_score = now.score or 0, now.clients_score or 0
+        share = 100 if now.activities_share is None else now.activities_share
+        for back in range(7 * QUALITY_WEEKS):
+            snapshots.append(
+                QualitySnapshot(
+                    user_id=person.pk,
+                    on=today - timedelta(days=back),
+                    score=score,
+                    clients_score=clients_score,
+                    activities_share=share,
+                    clients=now.clients,
+                )
+            )
+            if back % 7 == 6:  # the week before: a few points lower, now and then higher
+                drift = context.rng.choice((-2, 0, 1, 2, 3, 4))
+                score, clients_score = max(0, score - drift), max(0, clients_score - drift)
+    QualitySnapshot.objects.bulk_create(snapshots)
+    context.log(f"  {len(snapshots)} data-quality snapshots over {QUALITY_WEEKS} weeks")
+
+
 # Demo bonus rules: the registrant's share whoever wins the deal, the closer's once the client was contacted.
 REGISTRANT_PERCENT = Decimal(2)
 CLOSER_PERCENT = Decimal(3)
@@ -107,9 +158,31 @@ def bonuses(context: demo.DemoContext) -> None:
     # At scale M, every manager's statements cost about 9 s inside the load (its new tables have no planner
     # statistics yet): there, only the demo manager's team; the nightly job computes everyone's months.
     people = [manager.pk for manager in context.managers] if context.scale.deals <= ALL_STATEMENTS_UP_TO else first_team
+    _win_without_contact_history(context, last_month)
     result = statements_compute(last_month, people)
     _hand_over_a_won_deal(first_team, last_month)
     context.log(f"  2 bonus rules, {result.created} statements for {last_month.start:%B %Y}")
+
+
+def _win_without_contact_history(context: demo.DemoContext, period: Period) -> None:
+    """A deal won last month by someone of the demo manager's team, moved to a new client nobody ever called
+    (an order that came in by itself): the registrant's share pays, the closer's says why it does not — "no
+    bonus for a deal without contact history". The deal keeps its stage moves and checkpoints."""
+    first = context.managers[0]
+    team = [manager.pk for manager in context.managers if manager.team_id == first.team_id]
+    start, end = period.bounds()
+    deal = (
+        Deal.objects.filter(
+            closer_id__in=team, contact__isnull=True, closed_at__gte=start, closed_at__lt=end, deleted_at__isnull=True
+        )
+        .order_by("closed_at", "pk")
+        .first()
+    )
+    if deal is None:
+        return
+    locale = context.team_locale.get(first.team_id or 0, "en_US")
+    company = Company.objects.create(name=context.faker(locale).company(), owner_id=deal.closer_id)
+    Deal.objects.filter(pk=deal.pk).update(company=company)
 
 
 def _hand_over_a_won_deal(team: list[int], period: Period) -> None:

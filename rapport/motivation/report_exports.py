@@ -38,7 +38,7 @@ def header() -> list[str]:
         _("Metric"),
         _("Target"),
         _("Fact"),
-        _("% of the target"),
+        _("Share of the target, %"),
         _("Currency"),
     ]
 

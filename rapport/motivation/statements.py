@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -309,10 +309,17 @@ def bonus_so_far(person: User, today: date) -> dict[str, Decimal]:
     return bonus.totals(bonus.compute([person.pk], month_of(today))[person.pk])
 
 
-def bonus_so_far_of(viewer: User, today: date) -> dict[int, dict[str, Decimal]]:
-    """Person id → their bonus so far, for everyone whose plans the viewer sees (a head: the team), computed at once."""
-    people = list(access.plan_people_visible_to(viewer).order_by("pk").values_list("pk", flat=True))
-    computed = bonus.compute(people, month_of(today))
+def bonus_so_far_of(
+    viewer: User, today: date, *, people: Collection[int] | None = None
+) -> dict[int, dict[str, Decimal]]:
+    """Person id → their bonus so far, for everyone whose pay the viewer sees (a head: the team), computed at once.
+
+    ``people``: only these of them (the others are left out, not refused).
+    """
+    visible = access.pay_people_visible_to(viewer)
+    if people is not None:
+        visible = visible.filter(pk__in=list(people))
+    computed = bonus.compute(list(visible.order_by("pk").values_list("pk", flat=True)), month_of(today))
     return {person: bonus.totals(lines) for person, lines in computed.items()}
 
 
@@ -511,13 +518,15 @@ def rule_save(
     effective_until: date | None = None,
     is_active: bool = True,
     rule: BonusRule | None = None,
+    seen: datetime | None = None,
 ) -> BonusRule:
     """Create a rule (``rule``: change that one) — admins only.
 
     Refused by field: a percentage missing, not above 0 (an empty rule pays nothing) or over
     100; a per-unit rule without its metric and amount; an accelerator on anything but revenue;
     deal conditions on a plan rule; dates out of order; a second active rule paying for the
-    same thing on the same days. Changing the terms of a rule an approved statement used makes
+    same thing on the same days; a change to a rule saved by someone else since ``seen`` (its ``updated_at``
+    when the form was drawn). Changing the terms of a rule an approved statement used makes
     a new version (``replaces`` it); the old one then stops the day before the new one starts,
     or altogether when the new one starts no later. The new version is returned.
     """
@@ -530,6 +539,11 @@ def rule_save(
             raise ValidationError(_("This rule was deleted meanwhile."))
         if BonusRule.objects.filter(replaces=current).exists():
             raise ValidationError(_("This rule was replaced by a newer version meanwhile: change that one."))
+        if seen is not None and current.updated_at != seen:
+            raise ValidationError(
+                _("Someone changed this rule since you opened it: reload it to see their change, then make yours."),
+                code="stale",
+            )
     terms, errors = _checked_terms(
         {
             "name": name,
@@ -588,3 +602,25 @@ def _new_version(current: BonusRule, terms: dict[str, Any], by: User) -> BonusRu
         current.is_active = False
         current.save(update_fields=["is_active", "updated_at"])
     return BonusRule.objects.create(**terms, replaces=current, created_by=by)
+
+
+# ---- Reading a period's statements -----------------------------------------------------------------
+
+
+def statements_of_period(viewer: User, period: Period, *, team_id: int | None = None) -> list[Statement]:
+    """The statements of ``period`` the viewer sees (of one team's people when ``team_id``), each person's latest
+    version per currency — an older one is superseded by the version naming it ``previous`` — by person's name.
+
+    One query, with the person, their team and the approver.
+    """
+    superseded = Statement.objects.filter(
+        period_start=period.start, period_end=period.end, previous__isnull=False
+    ).values("previous_id")
+    statements = access.statements_visible_to(viewer).filter(period_start=period.start, period_end=period.end)
+    if team_id is not None:
+        statements = statements.filter(person__team_id=team_id)
+    return list(
+        statements.exclude(pk__in=superseded)
+        .select_related("person", "person__team", "approved_by")
+        .order_by("person__first_name", "person__last_name", "person__username", "person_id", "currency")
+    )

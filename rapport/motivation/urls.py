@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from rapport.motivation.views import leaderboards, plans, quality, reports
+from rapport.motivation.views import bonus_rules, dashboard, leaderboards, plans, quality, reports, statements
 
 app_name = "motivation"
 
@@ -16,4 +16,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # ---- Leaderboards and reports (views/leaderboards.py, views/reports.py) ----
     *leaderboards.urlpatterns,
     *reports.urlpatterns,
+    # ---- The team dashboard and bonus so far (views/dashboard.py) ----
+    *dashboard.urlpatterns,
+    # ---- Bonus statements (views/statements.py) ----
+    *statements.urlpatterns,
+    # ---- Bonus rules (views/bonus_rules.py) ----
+    *bonus_rules.urlpatterns,
 ]

@@ -427,8 +427,9 @@ def test_my_day_costs_the_same_queries_whatever_the_data(
         client_services.company_create(by=manager, name=f"Waiting {number}")
 
     # Session and user, the counts, today, overdue, callbacks, the call outcomes, the unread bell, and the
-    # plan targets running today (motivation's counters; none here).
-    with django_assert_num_queries(9):
+    # plan targets running today (motivation's counters; none here) and whether a bonus rule is in force
+    # (bonus so far, fetched after the page).
+    with django_assert_num_queries(10):
         response = as_manager.get(MY_DAY)
     # Session and user, birthdays, and the clients without a next step (companies and contacts, a page and a count).
     with django_assert_num_queries(7):

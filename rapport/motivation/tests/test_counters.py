@@ -199,6 +199,6 @@ def test_counters_cost_a_query_or_two(
     target(Metric.CALLS, 100, team=manager.team)
     # My day's own (test_my_day, the targets' query included), the team's members, the person's and the
     # team's calls and meetings together, and the deals won.
-    with django_assert_num_queries(9 + 1 + 1 + 1):
+    with django_assert_num_queries(10 + 1 + 1 + 1):
         response = as_manager.get(MY_DAY)
     assert counters(response.content.decode()) == ["0 of 3", "0 of 10", "0 of 100"]

@@ -362,7 +362,7 @@ def test_the_csv_holds_the_same_figures_one_line_per_row_and_period(worked: dict
         "Metric",
         "Target",
         "Fact",
-        "% of the target",
+        "Share of the target, %",
         "Currency",
     ]
     last, this = last_month(), this_month()

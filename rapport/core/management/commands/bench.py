@@ -223,6 +223,9 @@ def server_environment(url: str, var_dir: Path) -> dict[str, str]:
         "RAPPORT_VAR_DIR": str(var_dir),
         "RAPPORT_SERVER_TIMING": "true",
         "RAPPORT_HTTPS": "false",
+        # `up` creates the benchmark database's first admin with the demo users' password: operations
+        # only admins may run (statements for everyone) sign in as "admin".
+        "RAPPORT_ADMIN_PASSWORD": DEMO_PASSWORD,
     }
 
 
@@ -396,8 +399,9 @@ class Harness:
             return client.cookies
 
     def measure(self, operation: bench.BenchOperation, call: Call, requests: int) -> Measurement:
+        requests = min(requests, operation.requests or requests)
         with self.client(operation) as client:
-            for _ in range(WARMUP_REQUESTS):
+            for _ in range(min(WARMUP_REQUESTS, requests)):
                 call.send(client)
             started = time.perf_counter()
             times = [call.send(client) for _ in range(requests)]
@@ -423,7 +427,7 @@ class Harness:
 
         try:
             for client in clients:
-                for _ in range(THREAD_WARMUP_REQUESTS):
+                for _ in range(1 if operation.requests else THREAD_WARMUP_REQUESTS):
                     call.send(client)
             with ThreadPoolExecutor(max_workers=THREADS) as pool:
                 started = time.perf_counter()

@@ -19,3 +19,4 @@ class Command(BaseCommand):
             raise CommandError("demo data is already loaded in this database.")
         with transaction.atomic():
             demo.load(options["scale"], log=self.stdout.write)
+        demo.vacuum()

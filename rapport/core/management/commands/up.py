@@ -64,6 +64,7 @@ class Command(BaseCommand):
                 self.stdout.write("Demo data is already loaded.")
             else:
                 demo.load(options["demo"], log=self.stdout.write)
+                demo.vacuum()
         if options["no_serve"]:
             return
         # Run a heartbeat at once, so the status page is green as soon as the worker starts.
