@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "rapport.sales",
     "rapport.activities",
     "rapport.motivation",
+    "rapport.supervision",
     "rapport.api",
     "django.contrib.admin",
     "django.contrib.auth",

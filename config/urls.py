@@ -11,6 +11,7 @@ urlpatterns = [
     path("sales/", include("rapport.sales.urls")),
     path("activities/", include("rapport.activities.urls")),
     path("motivation/", include("rapport.motivation.urls")),
+    path("supervision/", include("rapport.supervision.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -115,13 +115,9 @@ BONUS_API_ROUTES: set[str] = {
     "api:bonus_rule_update",
 }
 
-# The team dashboard and bonus so far.
+# Bonus so far (the control room's team figures and my day's own card).
 DASHBOARD_ROUTES: set[str] = {
-    # rapport/motivation/tests/test_dashboard.py::test_the_dashboard_is_for_those_who_manage_people,
-    # ::test_a_head_sees_their_team_and_cannot_open_another_by_its_address,
-    # ::test_an_admin_and_an_analyst_choose_any_team
-    "motivation:dashboard",
-    # test_dashboard.py::test_only_those_who_manage_a_team_read_its_bonus_so_far,
+    # rapport/motivation/tests/test_bonus_so_far.py::test_only_those_who_manage_a_team_read_its_bonus_so_far,
     # ::test_my_day_fetches_my_bonus_so_far_and_it_is_mine
     "motivation:bonus-so-far",
 }

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -489,3 +489,192 @@ def sees_statements(user: User) -> bool:
     Decided from the role alone: the navigation is drawn on every page and must not query.
     """
     return user.is_active and (user.role in PLANNED_ROLES or user.is_admin or user.role in PAY_READERS)
+
+
+# ---- Orders and purchase regularity ------------------------------------------------------------
+# An order belongs to its client: whoever sees the client sees its orders, and whoever may edit the
+# client (its owner, the owner's head, operators, admins) records, corrects and deletes them. A
+# client's buying rhythm is read with the client and set by the same editors. The team's alerts
+# (overdue and falling clients) are for heads, on their team, and admins, on any.
+
+if TYPE_CHECKING:
+    from rapport.sales.models import Order
+    from rapport.supervision.models import Regularity
+
+
+def _of_visible_clients(user: User) -> Q:
+    companies = companies_visible_to(user).values("pk")
+    return Q(company__in=companies) | Q(contact__in=contacts_visible_to(user).values("pk"))
+
+
+def orders_visible_to(user: User) -> QuerySet[Order]:
+    from rapport.sales.models import Order
+
+    if not user.is_active:
+        return Order.objects.none()
+    return Order.objects.filter(_of_visible_clients(user))
+
+
+def order_for_user(user: User, order_id: int) -> Order:
+    """The order if its client is visible to the user; 404 otherwise."""
+    return get_object_or_404(
+        orders_visible_to(user).select_related("company__owner", "contact__owner", "deal"), pk=order_id
+    )
+
+
+def can_record_orders(user: User, client: Company | Contact) -> bool:
+    return can_edit_client(user, client)
+
+
+def can_import_orders(user: User) -> bool:
+    """The order import is open to those who edit clients; each row is checked against its client."""
+    return user.is_active and user.role in EDITING_ROLES
+
+
+def can_set_regularity(user: User, client: Company | Contact) -> bool:
+    return can_edit_client(user, client)
+
+
+def regularities_visible_to(user: User) -> QuerySet[Regularity]:
+    """Clients' buying rhythms (and so their overdue alerts), of the clients the user sees."""
+    from rapport.supervision.models import Regularity
+
+    if not user.is_active:
+        return Regularity.objects.none()
+    return Regularity.objects.filter(_of_visible_clients(user))
+
+
+def sees_regularity_alerts(user: User) -> bool:
+    """The team's overdue and falling clients: heads (their team) and admins (any team).
+
+    Decided from the role alone: the navigation is drawn on every page and must not query.
+    """
+    return user.is_active and (user.is_admin or user.role == Role.HEAD)
+
+
+def can_configure_regularity(user: User) -> bool:
+    """How late is overdue, how big a fall is worth a look: admins."""
+    return user.is_active and user.is_admin
+
+
+# ---- Redistribution rules and proposals --------------------------------------------------------
+# Admins write the rules and run reviews (a dry run included: it lists clients of every team).
+# Everyone reads the rules that apply to them — in use, and company-wide or of their team — and
+# admins every rule. A review makes one proposal per team of the clients' owners: the team's head
+# reads and decides it, admins any; nobody else reads proposals.
+
+if TYPE_CHECKING:
+    from rapport.supervision.models import Proposal, RedistributionRule
+
+
+def can_configure_redistribution(user: User) -> bool:
+    return user.is_active and user.is_admin
+
+
+def redistribution_rules_visible_to(user: User) -> QuerySet[RedistributionRule]:
+    from rapport.supervision.models import RedistributionRule
+
+    if not user.is_active:
+        return RedistributionRule.objects.none()
+    if user.is_admin:
+        return RedistributionRule.objects.all()
+    mine = Q(team__isnull=True) | Q(team_id=user.team_id) if user.team_id else Q(team__isnull=True)
+    return RedistributionRule.objects.filter(mine, is_active=True)
+
+
+def redistribution_rule_for_user(user: User, rule_id: int) -> RedistributionRule:
+    """The rule if it applies to the user (admins: any); 404 otherwise."""
+    return get_object_or_404(
+        redistribution_rules_visible_to(user).select_related("team", "pipeline", "tag"), pk=rule_id
+    )
+
+
+def sees_rules_for_own_clients(user: User) -> bool:
+    """The page of the rules that apply to one's clients: for those who own clients (the role alone decides)."""
+    return user.is_active and user.role in PLANNED_ROLES
+
+
+def sees_proposals(user: User) -> bool:
+    """Redistribution proposals: heads (their team's) and admins (all).
+
+    Decided from the role alone: the navigation is drawn on every page and must not query.
+    """
+    return user.is_active and (user.is_admin or user.role == Role.HEAD)
+
+
+def proposals_visible_to(user: User) -> QuerySet[Proposal]:
+    from rapport.supervision.models import Proposal, ProposalLine
+
+    if not sees_proposals(user):
+        return Proposal.objects.none()
+    if user.is_admin:
+        return Proposal.objects.all()
+    if user.team_id is None:
+        return Proposal.objects.none()
+    of_team = ProposalLine.objects.filter(proposal=OuterRef("pk"), from_user__team_id=user.team_id)
+    return Proposal.objects.filter(Exists(of_team))
+
+
+def proposal_for_user(user: User, proposal_id: int) -> Proposal:
+    """The proposal if the user reads it; 404 otherwise."""
+    return get_object_or_404(
+        proposals_visible_to(user).select_related("rule", "rule__team", "decided_by"), pk=proposal_id
+    )
+
+
+def can_decide_proposal(user: User, proposal: Proposal) -> bool:
+    """Admins decide any proposal; a head one whose every client belongs to their team (one query)."""
+    if not sees_proposals(user):
+        return False
+    if user.is_admin:
+        return True
+    if user.team_id is None:
+        return False
+    counts = proposal.lines.aggregate(ours=Count("pk", filter=Q(from_user__team_id=user.team_id)), every=Count("pk"))
+    return bool(0 < counts["ours"] == counts["every"])
+
+
+# ---- The shared pool ------------------------------------------------------------------------
+# Every manager sees the pool's clients (``client_visibility``: outside agents never do); managers
+# and heads take clients from it, within the weekly limit admins set.
+
+# Who takes clients from the pool (as ``clients.services.client_take_from_pool``).
+POOL_CLAIMING_ROLES = {Role.MANAGER, Role.HEAD}
+
+
+def sees_pool(user: User) -> bool:
+    """The pool's page: everyone who sees its clients. Decided from the role alone (the navigation asks)."""
+    return user.is_active and (user.role != Role.AGENT or client_scope(user) == Scope.ALL)
+
+
+def can_claim_from_pool(user: User) -> bool:
+    return user.is_active and user.role in POOL_CLAIMING_ROLES
+
+
+def can_configure_pool(user: User) -> bool:
+    """The pool's limits: admins."""
+    return user.is_active and user.is_admin
+
+
+def pool_clients_visible_to(user: User, model: type[Company] | type[Contact]) -> QuerySet[Any]:
+    """The companies or contacts in the pool (not in the trash), for those who see it; none for the others."""
+    from rapport.clients.models import ClientStatus
+
+    if not sees_pool(user):
+        return model.objects.none()
+    return model.objects.alive().filter(status=ClientStatus.POOL)
+
+
+def client_for_pool_claim(user: User, model: type[Company] | type[Contact], client_id: int) -> Company | Contact:
+    """The client a claim names: one the user sees, or one taken from the pool since the user saw it there (the
+    claim is then refused, saying so, rather than answered 404); 404 for any other."""
+    from rapport.clients.models import ClientTransfer, TransferKind
+
+    visible = clients_visible_to(user, model).filter(pk=client_id).first()
+    if visible is not None:
+        return visible  # type: ignore[no-any-return]
+    if not sees_pool(user):
+        raise Http404
+    taken = ClientTransfer.objects.filter(kind=TransferKind.POOL_CLAIM, **{model.__name__.lower(): OuterRef("pk")})
+    once_in_pool: QuerySet[Any] = model.objects.alive().filter(Exists(taken))
+    return get_object_or_404(once_in_pool, pk=client_id)  # type: ignore[no-any-return]

@@ -32,11 +32,15 @@ api = NinjaAPI(
 api.add_router("/v1/", clients_router)
 api.add_router("/v1/", sales_router)
 api.add_router("/v1/", products_router)
+api.add_router("/v1/", "rapport.sales.api_orders.router")
 api.add_router("/v1/", activities_router)
 api.add_router("/v1/", "rapport.motivation.api.router")
 api.add_router("/v1/", "rapport.motivation.api_quality.router")
 api.add_router("/v1/", "rapport.motivation.api_reports.router")
 api.add_router("/v1/", "rapport.motivation.api_bonus.router")
+api.add_router("/v1/", "rapport.supervision.api_pool.router")
+api.add_router("/v1/", "rapport.supervision.api_rules.router")
+api.add_router("/v1/", "rapport.supervision.api_regularity.router")
 
 
 @api.exception_handler(ValidationError)

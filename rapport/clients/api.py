@@ -340,8 +340,11 @@ def _transfer(by: User, client: AnyClient, payload: TransferIn) -> ClientTransfe
 
 
 def _take(by: User, client: AnyClient) -> None:
+    # The shared pool's rules (the weekly limit) are supervision's: a claim goes through them from anywhere.
+    from rapport.supervision.pool import pool_claim
+
     with refused_because(_("Only managers and heads of sales take clients from the pool.")):
-        services.client_take_from_pool(by=by, client=client)
+        pool_claim(by=by, client=client)
 
 
 def _tags_set(by: User, client: AnyClient, payload: TagsIn) -> None:

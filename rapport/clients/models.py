@@ -167,6 +167,8 @@ def client_indexes(prefix: str) -> list[models.Index]:
         ListIndex(*rest, name=f"{prefix}_last_contact_lc"),
         # Plans: the clients a person registered in a period.
         models.Index(fields=["registrant", "created_at"], name=f"{prefix}_registrant_idx"),
+        # Pool clients entered without an owner, newest first (the shared pool's list).
+        models.Index(fields=["status", "created_at", "id"], name=f"{prefix}_status_created_idx"),
     ]
 
 
@@ -292,8 +294,15 @@ class ContactPoint(TimeStampedModel):
         return ""
 
 
+class TransferKind(models.TextChoices):
+    HAND_OVER = "hand_over", _("Handed over")
+    POOL_CLAIM = "pool_claim", _("Taken from the pool")
+    RULE = "rule", _("Moved by a rule")
+
+
 class ClientTransfer(models.Model):
-    """Every change of a client's owner: from whom, to whom, by whom, when and why."""
+    """Every change of a client's owner: from whom, to whom, by whom, when and why — and, for a move a
+    redistribution rule proposed, which rule and who approved it."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True, related_name="transfers")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="transfers")
@@ -302,9 +311,19 @@ class ClientTransfer(models.Model):
     by = user_link(_("by"))
     at = models.DateTimeField(_("when"), auto_now_add=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=TransferKind.choices, default=TransferKind.HAND_OVER)
+    # The redistribution rule that moved it, by name (the log outlives rules), and who approved the move.
+    rule = models.CharField(_("rule"), max_length=120, blank=True)
+    approved_by = user_link(_("approved by"))
 
     class Meta:
         ordering: ClassVar = ["-at", "-id"]
+        indexes: ClassVar = [
+            # A manager's claims from the pool this week (the weekly limit).
+            models.Index(fields=["by", "kind", "at"], name="transfer_by_kind_idx"),
+            # Moves to nobody (into the pool), newest first: the pool list's "entered the pool" without a sort.
+            models.Index(fields=["to_user", "at", "id"], name="transfer_to_user_at_idx"),
+        ]
         verbose_name = _("client transfer")
         verbose_name_plural = _("client transfers")
         constraints: ClassVar = [

@@ -83,11 +83,13 @@ def transfers_of(client: AnyClient) -> list[ClientTransfer]:
     """The latest owner changes, newest first, for the transfer log."""
     transfers = (
         ClientTransfer.objects.filter(**{client.kind: client})
-        .select_related("from_user", "to_user", "by")
+        .select_related("from_user", "to_user", "by", "approved_by")
         .only(
             "at",
             "reason",
-            *[f"{person}__{name}" for person in ("from_user", "to_user", "by") for name in NAME_FIELDS],
+            "kind",
+            "rule",
+            *[f"{person}__{name}" for person in ("from_user", "to_user", "by", "approved_by") for name in NAME_FIELDS],
         )
     )
     return list(transfers[:TRANSFERS_SHOWN])

@@ -7,7 +7,7 @@ for field changes, ClientTransfer for owners).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from rapport.clients.models import (
     ContactPoint,
     ContactPointKind,
     Tag,
+    TransferKind,
 )
 from rapport.clients.search import search_text_of
 from rapport.core.phones import phone_parse
@@ -210,8 +211,19 @@ def _lock(client: AnyClient) -> AnyClient:
     return type(client).objects.select_for_update().get(pk=client.pk)
 
 
-def _move_owner(*, by: User, locked: AnyClient, to_user: User | None, reason: str) -> ClientTransfer:
-    """Set a locked client's owner and log it; no owner means the shared pool."""
+def _move_owner(
+    *,
+    by: User | None,
+    locked: AnyClient,
+    to_user: User | None,
+    reason: str,
+    kind: str = TransferKind.HAND_OVER,
+    rule: str = "",
+    approved_by: User | None = None,
+) -> ClientTransfer:
+    """Set a locked client's owner and log it; no owner means the shared pool (``by`` None: Rapport itself,
+    a rule applied automatically). What follows the client (its planned activities) is moved by the callbacks
+    registered with ``register_owner_moved``, in the same transaction."""
     previous = locked.owner
     locked.owner = to_user
     if to_user is None:
@@ -221,9 +233,19 @@ def _move_owner(*, by: User, locked: AnyClient, to_user: User | None, reason: st
     locked.version = F("version") + 1
     locked._history_user = by  # type: ignore[union-attr]
     locked.save(update_fields=["owner", "status", "version", "updated_at"])
-    return ClientTransfer.objects.create(
-        **_client_kwargs(locked), from_user=previous, to_user=to_user, by=by, reason=reason[:300]
+    transfer = ClientTransfer.objects.create(
+        **_client_kwargs(locked),
+        from_user=previous,
+        to_user=to_user,
+        by=by,
+        reason=reason[:300],
+        kind=kind,
+        rule=rule[:120],
+        approved_by=approved_by,
     )
+    for callback in _owner_moved:
+        callback(locked, previous, to_user)
+    return transfer
 
 
 @transaction.atomic
@@ -243,7 +265,7 @@ def client_take_from_pool(*, by: User, client: AnyClient) -> ClientTransfer:
     locked = _lock(client)
     if locked.status != ClientStatus.POOL or locked.is_deleted:
         raise ValidationError(_("This client is no longer in the pool."))
-    return _move_owner(by=by, locked=locked, to_user=by, reason=_("Taken from the pool"))
+    return _move_owner(by=by, locked=locked, to_user=by, reason=_("Taken from the pool"), kind=TransferKind.POOL_CLAIM)
 
 
 @transaction.atomic
@@ -406,3 +428,73 @@ def contact_point_update(
     point.full_clean()
     point.save()
     return point
+
+
+# ---- Moves by redistribution rules, and what follows a client ------------------------------------
+
+# Called after every change of a client's owner (hand-overs, pool claims, rules) with the client, the
+# previous owner and the new one (None: the pool), inside the move's transaction; activities registers
+# the callback that moves the client's planned activities (activities.owner_moves).
+type OwnerMoved = Callable[[AnyClient, User | None, User | None], object]
+_owner_moved: list[OwnerMoved] = []
+
+
+def register_owner_moved(callback: OwnerMoved) -> None:
+    if callback not in _owner_moved:
+        _owner_moved.append(callback)
+
+
+# Who may receive a client a rule moves: the sellers of a team (agents are outside partners).
+RULE_RECIPIENT_ROLES = {Role.MANAGER, Role.HEAD}
+
+
+@transaction.atomic
+def client_move_by_rule(
+    *,
+    by: User | None,
+    client: AnyClient,
+    to_user: User | None,
+    reason: str,
+    rule: str,
+    approved_by: User | None,
+    team_id: int | None = None,
+) -> ClientTransfer:
+    """Move a client as a redistribution rule proposed: into the pool (``to_user`` None) or to a colleague
+    of its owner's team (and of ``team_id``, the rule's team, when the rule has one), logged as a rule's move
+    naming the rule and who approved it. ``by`` None: applied automatically.
+
+    Refused: a client no longer owned or deleted, a recipient outside the team, one who cannot own
+    clients, or the owner themself; ``by`` must be allowed to transfer the client.
+    """
+    if by is not None and not access.can_transfer_client(by, client):
+        raise PermissionDenied
+    locked = _lock(client)
+    owner = User.objects.filter(pk=locked.owner_id).first() if locked.owner_id else None
+    if owner is None or locked.is_deleted or locked.status == ClientStatus.POOL:
+        raise ValidationError(
+            _("%(client)s has no owner any more: there is nothing to move.") % {"client": locked.display_name}
+        )
+    if to_user is not None:
+        if to_user.pk == owner.pk:
+            raise ValidationError({"to_user": _("%(name)s owns this client already.") % {"name": to_user.display_name}})
+        if not to_user.is_active or to_user.role not in RULE_RECIPIENT_ROLES:
+            raise ValidationError({"to_user": _("%(name)s cannot own clients.") % {"name": to_user.display_name}})
+        same_team = owner.team_id is not None and to_user.team_id == owner.team_id
+        if not same_team or (team_id is not None and to_user.team_id != team_id):
+            raise ValidationError(
+                {
+                    "to_user": _(
+                        "%(name)s is not in the team of %(owner)s: a rule reassigns clients within the team only."
+                    )
+                    % {"name": to_user.display_name, "owner": owner.display_name}
+                }
+            )
+    return _move_owner(
+        by=by,
+        locked=locked,
+        to_user=to_user,
+        reason=reason,
+        kind=TransferKind.RULE,
+        rule=rule,
+        approved_by=approved_by,
+    )

@@ -13,6 +13,5 @@ class MotivationConfig(AppConfig):
             shell,  # noqa: F401  (data quality in the navigation)
             shell_bonus,  # noqa: F401  (statements in the navigation)
             shell_bonus_rules,  # noqa: F401  (bonus rules in the administration navigation)
-            shell_dashboard,  # noqa: F401  (the team dashboard in the navigation)
             shell_plans,  # noqa: F401  (plans in the navigation)
         )

@@ -1,4 +1,4 @@
-"""Motivation's benchmark operations (targets from shared/DESIGN.md and issue #6): plans, boards, dashboard."""
+"""Motivation's benchmark operations (targets from shared/DESIGN.md and issue #6): plans, boards, bonuses."""
 
 from __future__ import annotations
 
@@ -29,17 +29,8 @@ bench.register(
 )
 bench.register(
     bench.BenchOperation(
-        key="team dashboard",
-        title="team dashboard: a head's team, this month's targets with live facts, this week's load, data quality",
-        path=lambda context: reverse("motivation:dashboard"),
-        user="head",
-        target_ms=150,
-    )
-)
-bench.register(
-    bench.BenchOperation(
         key="bonus so far",
-        title="bonus so far: the engine run live for a head's team this month (fetched after the dashboard)",
+        title="bonus so far: the engine run live for a head's team this month (fetched after the control room)",
         path=lambda context: (
             reverse("motivation:bonus-so-far") + f"?team={context.objects(User).get(username='head').team_id}"
         ),

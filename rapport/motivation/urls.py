@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from rapport.motivation.views import bonus_rules, dashboard, leaderboards, plans, quality, reports, statements
+from rapport.motivation.views import bonus_rules, leaderboards, plans, quality, reports, so_far, statements
 
 app_name = "motivation"
 
@@ -16,8 +16,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # ---- Leaderboards and reports (views/leaderboards.py, views/reports.py) ----
     *leaderboards.urlpatterns,
     *reports.urlpatterns,
-    # ---- The team dashboard and bonus so far (views/dashboard.py) ----
-    *dashboard.urlpatterns,
+    # ---- Bonus so far (views/so_far.py) ----
+    *so_far.urlpatterns,
     # ---- Bonus statements (views/statements.py) ----
     *statements.urlpatterns,
     # ---- Bonus rules (views/bonus_rules.py) ----

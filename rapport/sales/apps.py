@@ -11,5 +11,6 @@ class SalesConfig(AppConfig):
         from rapport.sales import (
             admin_shell,  # noqa: F401  (products and the sales settings in the navigation)
             shell,  # noqa: F401  (the deal list and the board in the navigation)
+            shell_orders,  # noqa: F401  (the orders panel on the client card)
             timeline,  # noqa: F401  (adds deals to the client timeline and merge)
         )

@@ -18,6 +18,7 @@ from typing import Any
 from django import forms
 from django.db.models import Count, F, QuerySet, Sum
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,7 @@ from rapport.clients.models import LeadSource
 from rapport.core.paging import PAGE_SIZE, PageNumbering
 from rapport.sales.columns import ColumnChoice, columns_chosen, read_rows
 from rapport.sales.models import Deal, Stage, StageKind
+from rapport.sales.queries import off_track
 from rapport.sales.services import SELLING_ROLES
 
 # Lists never count more than this; the totals line adds up amounts only below it.
@@ -34,6 +36,7 @@ COUNT_CAP = 2_000
 
 STATUS_OPEN, STATUS_WON, STATUS_LOST, STATUS_ALL = "open", "won", "lost", "all"
 DEFAULT_STATUS = STATUS_OPEN
+ATTENTION_OFF = "off"
 OWNER_ME = "me"
 DEFAULT_SORT = "-created"
 # Deals without an amount or a date go last whichever way the list is sorted (said
@@ -119,6 +122,11 @@ class DealFilterForm(forms.Form):
     source = forms.TypedChoiceField(label=_("Lead source"), required=False, coerce=int, empty_value=None)
     close_month = forms.CharField(
         label=_("Expected to close in"), required=False, widget=forms.DateInput(attrs={"type": "month"})
+    )
+    attention = forms.ChoiceField(
+        label=_("Needs attention"),
+        required=False,
+        choices=[("", _("Any deal")), (ATTENTION_OFF, _("Off track: a checkpoint overdue or too long in its stage"))],
     )
     company = forms.IntegerField(required=False, widget=forms.HiddenInput)
     contact = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -219,6 +227,9 @@ def deal_list(user: User, filters: dict[str, Any]) -> QuerySet[Deal]:
         rows = rows.filter(expected_close__gte=month, expected_close__lt=following)
     if filters.get("q"):
         rows = rows.filter(title__icontains=filters["q"].strip())
+    if filters.get("attention") == ATTENTION_OFF:
+        now = timezone.now()
+        rows = rows.filter(closed_at__isnull=True).filter(off_track(now, timezone.localdate(now)))
     return rows.order_by(*SORTS.get(filters.get("sort") or DEFAULT_SORT, SORTS[DEFAULT_SORT])[1])
 
 

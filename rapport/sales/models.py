@@ -494,3 +494,50 @@ class DealAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.kind} {self.subject}"
+
+
+class Order(TimeStampedModel):
+    """A client's order or shipment (date, amount, volume): what purchase regularity is read from.
+
+    Entered by hand, imported from CSV (``external_id`` keeps a re-import from repeating it) or
+    made from a won deal (``deal``, one order per deal).
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True, related_name="orders")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="orders")
+    on = models.DateField(_("date"))
+    amount = money_field(_("amount"))
+    currency = currency_field()
+    # In the client's own unit (pallets, tonnes, pieces): what the monthly volume target counts.
+    volume = quantity_field(_("volume"), null=True, blank=True, validators=[MinValueValidator(0)])
+    deal = models.OneToOneField(
+        Deal, on_delete=models.SET_NULL, null=True, blank=True, related_name="order", verbose_name=_("deal")
+    )
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    created_by = user_link(_("entered by"))
+
+    class Meta:
+        ordering: ClassVar = ["-on", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(company__isnull=False, contact__isnull=True)
+                | Q(company__isnull=True, contact__isnull=False),
+                name="order_has_one_client",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(volume__gte=0) | Q(volume__isnull=True), name="order_volume_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="order_external_id_unique"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["company", "on"], name="order_company_idx"),
+            models.Index(fields=["contact", "on"], name="order_contact_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.amount} {self.currency}"

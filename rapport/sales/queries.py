@@ -5,10 +5,11 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -216,3 +217,13 @@ def sellers() -> QuerySet[User]:
     from rapport.sales.services import SELLING_ROLES
 
     return User.objects.filter(is_active=True, role__in=SELLING_ROLES).order_by("last_name", "first_name", "id")
+
+
+def off_track(now: datetime, today: date) -> Q:
+    """An open deal off its track: a checkpoint overdue, or in its stage longer than the stage allows (stages are
+    few: one condition per stage with a limit, read in one query). For the deal list and the control room."""
+    overdue = DealCheckpoint.objects.filter(deal_id=OuterRef("pk"), done_at__isnull=True, due_date__lt=today)
+    off = Q(Exists(overdue))
+    for stage_id, days in Stage.objects.filter(stale_after_days__isnull=False).values_list("pk", "stale_after_days"):
+        off |= Q(stage_id=stage_id, stage_entered_at__lt=now - timedelta(days=days or 0))
+    return off

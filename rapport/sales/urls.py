@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.sales.views import board, deals, lists, products, settings
+from rapport.sales.views import board, deals, lists, orders, products, settings
 
 app_name = "sales"
 
@@ -38,6 +38,8 @@ urlpatterns = [
     path("products/<int:product_id>/prices/", products.product_prices, name="product-prices"),
     path("products/import/", products.product_import, name="product-import"),
     path("products/import/stock/", products.stock_import, name="stock-import"),
+    # ---- Orders: the client card's panel, a won deal's order, the CSV import (views/orders.py) ----
+    *orders.urlpatterns,
     # ---- Sales settings for admins: pipelines, stages, gates, checkpoint types, reasons (views/settings.py) ----
     path("settings/pipelines/", settings.pipeline_list, name="pipeline-list"),
     path("settings/pipelines/<int:pipeline_id>/", settings.pipeline_detail, name="pipeline-detail"),

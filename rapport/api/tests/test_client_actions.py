@@ -187,7 +187,8 @@ def test_a_client_taken_by_a_colleague_is_gone_from_the_pool(
     # The teammate no longer sees it; the head, who sees the team's clients, is told why.
     assert send(bearer(teammate), "post", url).status_code == 404
     response = send(bearer(head), "post", url)
-    assert (response.status_code, response.json()) == (422, {"detail": ["This client is no longer in the pool."]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0].startswith("Pool Ltd is no longer in the pool: Mark Manager has had it since")
     assert Company.objects.get(pk=clients["pool"].pk).owner == manager
 
 

@@ -14,6 +14,7 @@ from rapport.activities.next_steps import next_step_of
 from rapport.activities.views.quick_log import quick_log_for
 from rapport.clients import queries, services, timeline
 from rapport.clients.card_forms import TagsForm
+from rapport.clients.card_panels import card_panels
 from rapport.clients.forms import TransferForm
 from rapport.clients.models import ClientStatus, Company, Contact, Tag
 from rapport.clients.services import AnyClient
@@ -21,6 +22,7 @@ from rapport.clients.views.lists import list_url, model_of_kind
 from rapport.core.http import RapportRequest
 from rapport.motivation.quality import client_quality
 from rapport.sales.queries import CLIENT_DEALS_SHOWN, deals_of_client
+from rapport.supervision.pool import pool_claim
 
 # Existing tags offered while typing one (alphabetically, at most this many).
 TAG_SUGGESTIONS = 200
@@ -59,6 +61,9 @@ def card_context(request: RapportRequest, client: AnyClient) -> dict[str, object
         "quality": client_quality(client, points=points, next_step=next_step),
         "can_plan": access.can_log_activities(user),
         **_deals_panel(user, client),
+        # Other apps' panels (supervision, sales): registered with clients.card_panels.
+        "side_panels": card_panels(request, client, "side"),
+        "main_panels": card_panels(request, client, "main"),
     }
 
 
@@ -138,7 +143,8 @@ def client_transfer(request: RapportRequest, kind: str, client_id: int) -> HttpR
 def client_take(request: RapportRequest, kind: str, client_id: int) -> HttpResponse:
     client = client_for(request, kind, client_id)
     try:
-        services.client_take_from_pool(by=request.user, client=client)
+        # The pool's own service: its weekly limit applies here as on the pool's page.
+        pool_claim(by=request.user, client=client)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

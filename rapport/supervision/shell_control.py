@@ -1,4 +1,4 @@
-"""What the team dashboard adds to the shell: its place in the navigation, for those who manage people."""
+"""What the control room adds to the shell: its place in the navigation, for those who manage people."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from rapport.core import navigation
 
 navigation.register(
     navigation.NavItem(
-        key="team-dashboard",
-        label=_("Team dashboard"),
-        url_name="motivation:dashboard",
+        key="control-room",
+        label=_("Control room"),
+        url_name="supervision:control",
         icon="layout-dashboard",
         order=47,
         visible=access.sees_team_dashboard,
