@@ -141,13 +141,13 @@ def control_figures(people: Sequence[User], *, now: datetime, today: date) -> Co
     those it has not counted, e.g. before its first run)."""
     ids = [person.pk for person in people]
     overdue = _overdue(ids, now)
-    stale, _none = _clients(ids, now, next_steps=False)
     counted = dict(
         DeviationSnapshot.objects.filter(user_id__in=ids, on=today).values_list("user_id", "without_next_step")
     )
     missing = [pk for pk in ids if pk not in counted]
-    if missing:
-        counted |= _clients(missing, now, next_steps=True)[1]
+    # Stale clients are counted live with, when this morning's count is missing for someone, the costly figure.
+    stale, live = _clients(ids, now, next_steps=bool(missing))
+    counted |= {pk: live.get(pk, 0) for pk in missing}
     off_condition = off_track(now, today)
     off = _deals_off(ids, off_condition)
     return ControlFigures(

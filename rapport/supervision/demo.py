@@ -3,8 +3,11 @@ to approve, and orders with a buying rhythm (some clients overdue, some buying l
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from rapport.core import demo
 from rapport.supervision import pool, regularity, review
+from rapport.supervision.control import deviations_snapshot
 
 
 @demo.generator(order=80)
@@ -14,3 +17,6 @@ def supervision(context: demo.DemoContext) -> None:
     pool.load_demo(context)
     review.load_demo(context)
     regularity.load_demo(context)
+    # This morning's count, as the morning job leaves it: the control room reads it.
+    now = timezone.now()
+    deviations_snapshot(now=now, today=timezone.localdate(now))
