@@ -218,3 +218,21 @@ def test_the_fix_link_opens_the_editor_on_the_field(bare: Company, as_manager: C
 
 def test_the_card_counts_the_same_as_the_list(manager: User, bare: Company) -> None:
     assert quality.client_quality(bare).score == quality.lowest_scores(manager, 1).rows[0].score
+
+
+def test_the_team_page_shows_this_mornings_score_where_the_job_took_one(
+    head: User, manager: User, teammate: User, bare: Company
+) -> None:
+    # Scoring a team's clients live takes seconds on a big base: this morning's snapshot stands for "now".
+    QualitySnapshot.objects.create(
+        user=manager, on=timezone.localdate(), score=77, clients_score=70, activities_share=93, clients=4
+    )
+    page = client_for(head).get(TEAM).content.decode()
+    row = page[page.index(f'data-person="{manager.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-score="77"' in row
+    assert "this morning" in row
+    assert "70%" in row
+    # A teammate without a snapshot today is scored live.
+    other = page[page.index(f'data-person="{teammate.pk}"') :]
+    assert "this morning" not in other[: other.index("</tr>")]

@@ -22,6 +22,7 @@ from rapport.accounts.models import Role, Team, User
 from rapport.core.http import RapportRequest
 from rapport.core.paging import page_number
 from rapport.motivation import quality
+from rapport.motivation.models import QualitySnapshot
 from rapport.motivation.quality import ManagerQuality, WeekScore
 
 # Whose scores the team view lists: the roles that own clients.
@@ -57,9 +58,29 @@ def _person_page(request: RapportRequest, person: User) -> HttpResponse:
 
 
 @dataclass(frozen=True)
+class MorningScore:
+    """A person's data quality as this morning's snapshot keeps it (the activities counted are not kept)."""
+
+    score: int
+    clients_score: int
+    activities_share: int
+    clients: int
+    activities: None = None
+    is_snapshot: bool = True
+
+    @property
+    def band(self) -> str:
+        return quality.score_band(self.score)
+
+    @classmethod
+    def of(cls, snapshot: QualitySnapshot) -> MorningScore:
+        return cls(snapshot.score, snapshot.clients_score, snapshot.activities_share, snapshot.clients)
+
+
+@dataclass(frozen=True)
 class TeamRow:
     person: User
-    quality: ManagerQuality
+    quality: ManagerQuality | MorningScore
     weeks: list[WeekScore]
 
 
@@ -79,12 +100,14 @@ def team_quality(request: RapportRequest) -> HttpResponse:
         people = _of_team(people, chosen)
     members = list(people.select_related("team").order_by("first_name", "last_name", "username"))
     today = timezone.localdate()
-    scores = quality.managers_quality(members)
     trend = quality.quality_trend(members, days=7 * TREND_WEEKS, today=today)
+    # This morning's snapshot where the job took one: scoring a team's clients live takes seconds on a big base.
+    counted = {pk: snapshots[-1] for pk, snapshots in trend.items() if snapshots and snapshots[-1].on == today}
+    live = quality.managers_quality([person for person in members if person.pk not in counted])
     rows = [
         TeamRow(
             person=person,
-            quality=scores[person.pk],
+            quality=MorningScore.of(counted[person.pk]) if person.pk in counted else live[person.pk],
             weeks=quality.weekly(trend[person.pk], weeks=TREND_WEEKS, today=today),
         )
         for person in members
