@@ -591,7 +591,7 @@ def test_only_admins_write_rules(people: dict[str, User], persona: str) -> None:
         (CLOSER | {"percent": None}, {"percent": ["Give the percentage."]}),
         (CLOSER | {"name": "  "}, {"name": ["Give the rule a name."]}),
         (CLOSER | {"metric": "calls"}, {"metric": ["A share of won deals counts no metric: leave it empty."]}),
-        (CLOSER | {"currency": "XXX"}, {"currency": ["Choose one of the currencies: USD, EUR, GBP."]}),
+        (CLOSER | {"currency": "JPY"}, {"currency": ["Choose one of the currencies: USD, EUR, GBP."]}),
         (CLOSER | {"effective_until": "2025-12-31"}, {"effective_until": ["The last day cannot be before the first."]}),
         (
             {"name": "Calls", "kind": "per_unit_above_plan", "effective_from": "2026-01-01"},

@@ -279,7 +279,7 @@ def test_only_admins_configure_rules(personas: dict[str, User], who: str) -> Non
         (CLOSER | {"name": "  "}, "name", "Give the rule a name"),
         (CLOSER | {"kind": "lottery"}, "kind", "Choose one of the kinds"),
         # ISO 4217's "no currency", never one of RAPPORT_CURRENCIES: refused.
-        (CLOSER | {"currency": "XXX"}, "currency", "Choose one of the currencies"),
+        (CLOSER | {"currency": "JPY"}, "currency", "Choose one of the currencies"),
         (CLOSER | {"min_activities": -1}, "min_activities", "from 0 to 1,000"),
         (CLOSER | {"min_quality": 101}, "min_quality", "0 to 100"),
         (CLOSER | {"effective_from": None}, "effective_from", "first day"),
