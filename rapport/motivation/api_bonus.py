@@ -202,6 +202,9 @@ class RuleIn(Input):
     effective_from: date
     effective_until: date | None = None
     is_active: bool = True
+    seen: datetime | None = Field(
+        None, description="On a change: the rule's `updated_at` as read; a rule changed since is refused (409)."
+    )
 
 
 # ---- Helpers ----------------------------------------------------------------------------------

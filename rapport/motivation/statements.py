@@ -501,6 +501,11 @@ def _used_in_approved(rule: BonusRule) -> bool:
     return StatementLine.objects.filter(rule=rule, statement__status=StatementStatus.APPROVED).exists()
 
 
+def _to_the_millisecond(moment: datetime) -> datetime:
+    """A moment as forms and JSON send it back (JSON answers keep milliseconds only)."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 @transaction.atomic
 def rule_save(
     *,
@@ -539,7 +544,7 @@ def rule_save(
             raise ValidationError(_("This rule was deleted meanwhile."))
         if BonusRule.objects.filter(replaces=current).exists():
             raise ValidationError(_("This rule was replaced by a newer version meanwhile: change that one."))
-        if seen is not None and current.updated_at != seen:
+        if seen is not None and _to_the_millisecond(current.updated_at) != _to_the_millisecond(seen):
             raise ValidationError(
                 _("Someone changed this rule since you opened it: reload it to see their change, then make yours."),
                 code="stale",

@@ -649,6 +649,21 @@ def test_changing_an_unused_rule_changes_it_in_place(admin_user: User) -> None:
     assert (response.json()["id"], response.json()["percent"], BonusRule.objects.count()) == (rule_id, "4.00", 1)
 
 
+def test_a_change_based_on_a_stale_read_is_refused(admin_user: User) -> None:
+    created = send(caller(admin_user), "post", RULES, CLOSER).json()
+    seen = created["updated_at"]
+    assert (
+        send(caller(admin_user), "put", f"{RULES}/{created['id']}", CLOSER | {"percent": "4", "seen": seen}).status_code
+        == 200
+    )
+
+    late = send(caller(admin_user), "put", f"{RULES}/{created['id']}", CLOSER | {"percent": "6", "seen": seen})
+
+    assert late.status_code == 409
+    assert "Someone changed this rule since you opened it" in str(late.json()["detail"])
+    assert BonusRule.objects.get(pk=created["id"]).percent == 4
+
+
 def test_changing_a_rule_an_approved_statement_used_answers_its_new_version(
     january: dict[str, Statement], admin_user: User, head: User
 ) -> None:
