@@ -496,11 +496,20 @@ class DealAlert(models.Model):
         return f"{self.deal_id}: {self.kind} {self.subject}"
 
 
+class LiveOrders(models.Manager["Order"]):
+    """Orders not deleted: every read of orders (the card, the API, purchase regularity) goes through it."""
+
+    def get_queryset(self) -> models.QuerySet[Order]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class Order(TimeStampedModel):
     """A client's order or shipment (date, amount, volume): what purchase regularity is read from.
 
     Entered by hand, imported from CSV (``external_id`` keeps a re-import from repeating it) or
-    made from a won deal (``deal``, one order per deal).
+    made from a won deal (``deal``, one order per deal). Deleting one is soft (``deleted_at``) and its
+    changes are in its history, as for every business record; ``Order.objects`` hides deleted ones, and
+    ``Order.everything`` keeps them for the checks that must see them (an external id, a deal's order).
     """
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True, related_name="orders")
@@ -515,8 +524,15 @@ class Order(TimeStampedModel):
     )
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     created_by = user_link(_("entered by"))
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = LiveOrders()
+    everything = models.Manager()
 
     class Meta:
+        # The deal's reverse accessor (deal.order) sees a deleted order too: it still holds the deal.
+        base_manager_name = "everything"
         ordering: ClassVar = ["-on", "-id"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")

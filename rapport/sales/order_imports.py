@@ -21,6 +21,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from rapport.accounts import access
 from rapport.accounts.models import User
@@ -101,7 +102,7 @@ class _Lookups:
         self.recorded: set[str] = set()
         for external_ids in _chunks({row["external_id"] for row in rows if row.get("external_id")}):
             self.recorded |= set(
-                Order.objects.filter(external_id__in=external_ids).values_list("external_id", flat=True)
+                Order.everything.filter(external_id__in=external_ids).values_list("external_id", flat=True)
             )
 
     @staticmethod
@@ -313,7 +314,8 @@ def import_orders(*, by: User, data: bytes, apply: bool) -> OrderImport:
         return result
     try:
         with transaction.atomic():
-            Order.objects.bulk_create(new, batch_size=1_000)
+            # Each order's history starts with the import, as with one entered by hand.
+            bulk_create_with_history(new, Order, batch_size=1_000, default_user=by)
     except IntegrityError:
         # Another import recorded some of these external ids meanwhile: nothing of this one was written.
         result.errors.append(RowError(1, _("Some of these orders were recorded meanwhile: check the file again.")))

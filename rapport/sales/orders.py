@@ -124,7 +124,8 @@ def _check_external_id(external_id: str) -> str:
     external_id = external_id.strip()
     if len(external_id) > 100:
         raise ValidationError({"external_id": _("An external id has at most 100 characters.")})
-    if external_id and Order.objects.filter(external_id=external_id).exists():
+    # A deleted order keeps its id: the file it came from, imported again, does not bring it back.
+    if external_id and Order.everything.filter(external_id=external_id).exists():
         raise ValidationError({"external_id": _("An order with this external id is recorded already.")})
     return external_id
 
@@ -132,6 +133,7 @@ def _check_external_id(external_id: str) -> str:
 def _insert(order: Order) -> Order:
     """Save a new order; a constraint another request won meanwhile (external id, the deal's one order) is a
     refusal, not a 500."""
+    order._history_user = order.created_by  # type: ignore[attr-defined]
     try:
         with transaction.atomic():
             order.save()
@@ -187,17 +189,23 @@ def order_update(*, by: User, order: Order, **changes: Any) -> Order:
     current = {"on": locked.on, "amount": locked.amount, "currency": locked.currency, "volume": locked.volume}
     fields = order_check(**(current | changes))
     locked.on, locked.amount, locked.currency, locked.volume = fields.on, fields.amount, fields.currency, fields.volume
-    locked.save(update_fields=["on", "amount", "currency", "volume", "updated_at"])
-    return locked
+    return _save(locked, by, ["on", "amount", "currency", "volume"])
+
+
+def _save(order: Order, by: User, fields: list[str]) -> Order:
+    order._history_user = by  # type: ignore[attr-defined]
+    order.save(update_fields=[*fields, "updated_at"])
+    return order
 
 
 @transaction.atomic
 def order_delete(*, by: User, order: Order) -> None:
-    """Delete an order for good (an order is a fact of the past, not a client's history: nothing to restore)."""
+    """Delete an order: softly, as every business record (its history keeps who deleted it, and when)."""
     locked = _lock(order)
     if not access.can_record_orders(by, client_of(locked)):
         raise PermissionDenied
-    locked.delete()
+    locked.deleted_at = timezone.now()
+    _save(locked, by, ["deleted_at"])
 
 
 def deal_client(deal: Deal) -> AnyClient:
@@ -219,8 +227,8 @@ def order_from_deal(*, by: User, deal: Deal, volume: Decimal | None = None) -> O
         if locked.stage.kind == StageKind.LOST:
             raise ValidationError({"deal": _("This deal was lost: only a won deal makes an order.")})
         raise ValidationError({"deal": _("This deal is still open: only a won deal makes an order.")})
-    existing = Order.objects.filter(deal=locked).first()
-    if existing is not None:
+    existing = Order.everything.filter(deal=locked).first()
+    if existing is not None and existing.deleted_at is None:
         raise ValidationError(
             {
                 "deal": _("This deal has its order already, of %(date)s.")
@@ -232,6 +240,11 @@ def order_from_deal(*, by: User, deal: Deal, volume: Decimal | None = None) -> O
     fields = order_check(
         on=timezone.localdate(locked.closed_at), amount=locked.amount, currency=locked.currency, volume=volume
     )
+    if existing is not None:
+        # Its deleted order, recorded again: brought back with the deal's figures of today.
+        existing.on, existing.amount, existing.currency = fields.on, fields.amount, fields.currency
+        existing.volume, existing.deleted_at = fields.volume, None
+        return _save(existing, by, ["on", "amount", "currency", "volume", "deleted_at"])
     order = Order(
         **{client.kind: client},
         on=fields.on,

@@ -8,10 +8,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from conftest import client_for
+from rapport.accounts import access
 from rapport.accounts.models import Role, User
 from rapport.accounts.tests.factories import UserFactory
 from rapport.clients import services as client_services
@@ -20,6 +22,7 @@ from rapport.sales import orders, services
 from rapport.sales.models import Deal, Order, Pipeline, Stage, StageKind
 from rapport.sales.tests.factories import lost_reason
 from rapport.sales.views.orders import orders_panel
+from rapport.supervision.regularity import volume_by_month
 
 HTMX = {"HX-Request": "true"}
 DAY = date(2026, 3, 10)
@@ -177,6 +180,26 @@ def test_an_order_is_corrected_and_deleted(manager: User, head: User, acme: Comp
 
     orders.order_delete(by=manager, order=order)
     assert not Order.objects.exists()
+    # Softly, as every business record: the history tells who entered, corrected and deleted it.
+    deleted = Order.everything.get()
+    assert deleted.deleted_at is not None
+    assert [(entry.history_type, entry.history_user) for entry in deleted.history.order_by("history_id")] == [
+        ("+", manager),
+        ("~", head),
+        ("~", manager),
+    ]
+
+
+def test_a_deleted_order_leaves_every_list_and_the_regularity(manager: User, acme: Company) -> None:
+    record(manager, acme, on=DAY - timedelta(days=30))
+    last = record(manager, acme, on=DAY)
+    orders.order_delete(by=manager, order=last)
+
+    history = volume_by_month(acme, months=2, today=DAY)
+    assert [month.orders for month in history.months] == [1, 0]
+    assert list(acme.orders.values_list("on", flat=True)) == [DAY - timedelta(days=30)]
+    with pytest.raises(Http404):
+        access.order_for_user(manager, last.pk)
 
 
 def test_a_teammate_neither_corrects_nor_deletes(manager: User, teammate: User, acme: Company) -> None:
@@ -208,6 +231,12 @@ def test_a_won_deal_makes_its_order_once(manager: User, acme: Company, simple: P
     with pytest.raises(ValidationError) as refused:
         orders.order_from_deal(by=manager, deal=deal)
     assert "This deal has its order already" in refused.value.message_dict["deal"][0]
+    assert Order.objects.count() == 1
+
+    # Deleted, it may be recorded again: the same order comes back, with the deal's figures of today.
+    orders.order_delete(by=manager, order=order)
+    again = orders.order_from_deal(by=manager, deal=deal)
+    assert (again.pk, again.volume, again.deleted_at) == (order.pk, None, None)
     assert Order.objects.count() == 1
 
 

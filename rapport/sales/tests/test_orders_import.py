@@ -65,6 +65,8 @@ def test_an_import_writes_every_row(manager: User, acme: Company) -> None:
         (acme.pk, date(2026, 3, 10), Decimal(0), "USD", None, ""),
     ]
     assert set(Order.objects.values_list("created_by", flat=True)) == {manager.pk}
+    # Each order's history starts with the import, by whoever imported it.
+    assert set(Order.history.values_list("history_type", "history_user")) == {("+", manager.pk)}
 
 
 def test_importing_the_same_file_again_creates_nothing_new(manager: User, acme: Company) -> None:
