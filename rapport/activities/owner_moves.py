@@ -3,9 +3,9 @@ previous owner held become the new owner's (registered with ``clients.services.r
 
 Only the client's own: a company's activities that name one of its contact people belong to that
 contact, and move when the contact moves. Done and cancelled ones stay with who did them (they are
-history). A client going into the pool leaves its planned activities with the previous owner: the
-pool has nobody to do them, and they would drop out of every "my day"; whoever claims the client
-arranges their own.
+history). A client going into the pool leaves its planned activities with the previous owner
+meanwhile: the pool has nobody to do them, and they would drop out of every "my day". Whoever takes
+the client out of the pool gets them (``clients.services`` names that owner as ``previous``).
 """
 
 from __future__ import annotations

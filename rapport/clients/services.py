@@ -223,8 +223,11 @@ def _move_owner(
 ) -> ClientTransfer:
     """Set a locked client's owner and log it; no owner means the shared pool (``by`` None: Rapport itself,
     a rule applied automatically). What follows the client (its planned activities) is moved by the callbacks
-    registered with ``register_owner_moved``, in the same transaction."""
+    registered with ``register_owner_moved``, in the same transaction: from the previous owner, or for a client
+    taken out of the pool, from its owner before the pool."""
     previous = locked.owner
+    # Out of the pool, what its last owner left planned follows the client to whoever takes it.
+    holder = _owner_before_pool(locked) if previous is None and locked.status == ClientStatus.POOL else previous
     locked.owner = to_user
     if to_user is None:
         locked.status = ClientStatus.POOL
@@ -244,8 +247,19 @@ def _move_owner(
         approved_by=approved_by,
     )
     for callback in _owner_moved:
-        callback(locked, previous, to_user)
+        callback(locked, holder, to_user)
     return transfer
+
+
+def _owner_before_pool(client: AnyClient) -> User | None:
+    """Who owned a pooled client before it went into the pool (None if it was entered without an owner)."""
+    entry = (
+        ClientTransfer.objects.filter(**_client_kwargs(client), to_user__isnull=True)
+        .select_related("from_user")
+        .order_by("-at", "-id")
+        .first()
+    )
+    return entry.from_user if entry else None
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ from rapport.supervision.models import (
     RuleMode,
     RuleSchedule,
 )
+from rapport.supervision.pool import pool_claim
 from rapport.supervision.review import due_reviews, proposal_decide, review
 from rapport.supervision.tests.rules_world import (
     NOW,
@@ -480,15 +481,21 @@ def test_planned_activities_follow_the_client_to_its_new_owner(manager: User, te
     assert Activity.objects.get(pk=mine.pk).version == 2
 
 
-def test_activities_follow_a_manual_hand_over_too_but_stay_when_the_client_goes_to_the_pool(
+def test_activities_follow_a_manual_hand_over_and_wait_in_the_pool_for_whoever_claims_the_client(
     manager: User, teammate: User, head: User
 ) -> None:
     client = company(manager, "Acme", contacted=60)
     call = planned(client, manager, due=2)
+    colleagues = planned(client, head, due=2)
     client_services.client_transfer(by=head, client=client, to_user=teammate)
     assert Activity.objects.get(pk=call.pk).owner == teammate
     client_services.client_transfer(by=head, client=client, to_user=None)
     assert Activity.objects.get(pk=call.pk).owner == teammate
+
+    pool_claim(by=manager, client=client)
+
+    owners = dict(Activity.objects.values_list("pk", "owner_id"))
+    assert owners == {call.pk: manager.pk, colleagues.pk: head.pk}
 
 
 # ---- The periodic job ----------------------------------------------------------------------------------
