@@ -128,6 +128,7 @@ LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("vi", _("Vietnamese")), ("bg", _("Bulgarian"))]
 LOCALE_PATHS = [BASE_DIR / "rapport" / "locale"]
+FORMAT_MODULE_PATH = ["rapport.core.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env_str("TIME_ZONE") or "UTC"

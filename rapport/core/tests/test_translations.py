@@ -10,6 +10,8 @@ import polib
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.template.defaultfilters import floatformat
+from django.utils import translation
 
 RAPPORT = Path(settings.BASE_DIR) / "rapport"
 LANGUAGES = ["ru", "vi", "bg"]
@@ -62,3 +64,12 @@ def test_compiled_catalogue_matches_the_source(language: str) -> None:
         }
 
     assert as_dict(compiled) == as_dict(source), f"run `make messages` to recompile {language}"
+
+
+@pytest.mark.parametrize(
+    ("language", "written"),
+    [("en", "2,992,892"), ("ru", "2\xa0992\xa0892"), ("vi", "2.992.892"), ("bg", "2\xa0992\xa0892")],
+)
+def test_large_amounts_are_grouped_by_thousands_in_every_language(language: str, written: str) -> None:
+    with translation.override(language):
+        assert floatformat(2992892, "0g") == written
