@@ -243,6 +243,12 @@ class Regularity(models.Model):
     last_order_on = models.DateField(_("last order"), null=True, blank=True)
     overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
     notified_on = models.DateField(_("owner and head told on"), null=True, blank=True)
+    # The last full month's shipped volume and the average month of the six before it, as the job last
+    # counted them (``volumes_of``: that month's first day). The team's falling clients read these few
+    # columns instead of every order of the team.
+    volumes_of = models.DateField(null=True, blank=True)
+    month_volume = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    average_volume = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

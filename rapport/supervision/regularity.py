@@ -5,9 +5,10 @@ median gap between its last ``LEARN_ORDERS`` order days, once it has ``MIN_ORDER
 A client is overdue when the days since its last order pass the interval plus the policy's
 margin (``RegularityPolicy.margin_percent``). The periodic job (``regularity_refresh``) keeps
 each client's row — its learned interval, last order and since when it is overdue — and tells
-the owner and the owner's head once per overdue spell; a new order ends the spell. Falling
-clients (the last full month's volume below the six months' average by more than the policy's
-``fall_percent``) are read live, for the team page.
+the owner and the owner's head once per overdue spell; a new order ends the spell. It also
+counts each client's last full month's volume and the average month of the six before; the team
+page lists as falling the clients whose month fell below that average by more than the policy's
+``fall_percent``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum, Window
-from django.db.models.functions import DenseRank, TruncMonth
+from django.db.models import Count, DecimalField, Exists, F, FloatField, Max, OuterRef, Q, Sum, Value, Window
+from django.db.models.functions import Cast, Coalesce, DenseRank, TruncMonth
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -53,8 +54,9 @@ FALL_MONTHS = 6
 # Rows written per statement, and overdue clients told per run (the next run goes on).
 BATCH = 500
 MAX_TOLD_PER_RUN = 5_000
-# The team page lists at most this many of each.
-LISTED = 200
+# The team page lists this many of each, and up to LISTED_ALL when asked for the rest.
+LISTED = 50
+LISTED_ALL = 1_000
 # Bounds of a hand-set rhythm (as the model's validators) and of a volume target (quantity_field).
 MAX_DAYS = 3650
 VOLUME_LIMIT = Decimal(10) ** 9
@@ -132,22 +134,63 @@ def _order_days(today: date) -> dict[ClientKey, list[date]]:
     return days
 
 
-def _rows() -> dict[ClientKey, Regularity]:
-    rows = Regularity.objects.only(
-        "company_id", "contact_id", "learned_days", "set_days", "last_order_on", "overdue_since", "notified_on"
+@dataclass(frozen=True)
+class Volumes:
+    of: date  # the first day of the last full month
+    month: Decimal  # shipped in it
+    average: Decimal  # a month of the FALL_MONTHS before it (empty months count as 0)
+
+
+def _volumes(today: date) -> dict[ClientKey, Volumes]:
+    """Each living client's last full month's volume and its average month before, in one grouped query."""
+    last_month = _month_start(today, 1)
+    zero = Value(Decimal(0), output_field=DecimalField())
+    rows = (
+        Order.objects.filter(
+            _alive(), on__gte=_month_start(today, 1 + FALL_MONTHS), on__lt=_month_start(today), volume__isnull=False
+        )
+        .values("company_id", "contact_id")
+        .annotate(
+            month=Coalesce(Sum("volume", filter=Q(on__gte=last_month)), zero),
+            before=Coalesce(Sum("volume", filter=Q(on__lt=last_month)), zero),
+        )
+        .order_by()
     )
+    volumes: dict[ClientKey, Volumes] = {}
+    for row in rows.iterator(chunk_size=10_000):
+        key: ClientKey = ("company", row["company_id"]) if row["company_id"] else ("contact", row["contact_id"])
+        average = (Decimal(row["before"]) / FALL_MONTHS).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+        volumes[key] = Volumes(of=last_month, month=Decimal(row["month"]), average=average)
+    return volumes
+
+
+CHANGING = (
+    "learned_days",
+    "last_order_on",
+    "overdue_since",
+    "notified_on",
+    "volumes_of",
+    "month_volume",
+    "average_volume",
+)
+
+
+def _rows() -> dict[ClientKey, Regularity]:
+    rows = Regularity.objects.only("company_id", "contact_id", "set_days", *CHANGING)
     return {
         (("company", row.company_id) if row.company_id else ("contact", row.contact_id)): row  # type: ignore[misc]
         for row in rows.iterator(chunk_size=10_000)
     }
 
 
-CHANGING = ("learned_days", "last_order_on", "overdue_since", "notified_on")
-
-
-def _assess(row: Regularity, days: list[date] | None, margin_percent: int, today: date) -> bool:
+def _assess(
+    row: Regularity, days: list[date] | None, volumes: Volumes | None, margin_percent: int, today: date
+) -> bool:
     """Bring a row up to date with its client's orders; True when anything changed."""
     before = tuple(getattr(row, name) for name in CHANGING)
+    row.volumes_of = volumes.of if volumes else None
+    row.month_volume = volumes.month if volumes else None
+    row.average_volume = volumes.average if volumes else None
     last = max(days) if days else None
     if last != row.last_order_on:
         row.notified_on = None  # a new order (or one deleted) ends the spell: the next is told again
@@ -160,18 +203,20 @@ def _assess(row: Regularity, days: list[date] | None, margin_percent: int, today
 
 
 def regularity_refresh(now: datetime | None = None) -> RefreshReport:
-    """The periodic job: learn every client's interval, flag who is overdue, tell owners and heads once a spell.
+    """The periodic job: learn every client's interval and monthly volumes, flag who is overdue, tell owners and
+    heads once a spell.
 
     Set-based: one pass over the orders (the latest order days of each client, by a window
-    function), one over the regularity rows, the changed rows written in batches. Telling is
-    claimed row by row (``notified_on`` set where it was empty), so two runs at once tell
-    each spell once.
+    function), one grouped query for the monthly volumes, one over the regularity rows, the
+    changed rows written in batches. Telling is claimed row by row (``notified_on`` set where
+    it was empty), so two runs at once tell each spell once.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
     margin = RegularityPolicy.current().margin_percent
     report = RefreshReport()
     history = _order_days(today)
+    volumes = _volumes(today)
     rows = _rows()
     report.clients = len(history)
     new: list[Regularity] = []
@@ -180,12 +225,12 @@ def regularity_refresh(now: datetime | None = None) -> RefreshReport:
         row = rows.get(key)
         if row is None:
             row = Regularity(**{f"{key[0]}_id": key[1]})
-            _assess(row, days, margin, today)
+            _assess(row, days, volumes.get(key), margin, today)
             new.append(row)
-        elif _assess(row, days, margin, today):
+        elif _assess(row, days, volumes.get(key), margin, today):
             changed.append(row)
     for key, row in rows.items():
-        if key not in history and _assess(row, None, margin, today):
+        if key not in history and _assess(row, None, None, margin, today):
             changed.append(row)
     written = timezone.now()
     for row in changed:
@@ -459,60 +504,50 @@ def falling_clients(
     people: Sequence[User], policy: RegularityPolicy, today: date | None = None, *, limit: int = LISTED
 ) -> list[FallingClient]:
     """Clients of these people whose last full month's volume fell by more than the policy's share against their
-    average of the FALL_MONTHS months before (empty months count as 0): one grouped query per kind of client."""
+    average month of the FALL_MONTHS before, as this morning's job counted them: one query over their rows."""
     today = today or timezone.localdate()
-    last_month = _month_start(today, 1)
-    start = _month_start(today, 1 + FALL_MONTHS)
     owners = {person.pk: person for person in people}
-    found: list[FallingClient] = []
+    ids = list(owners)
     names = {
         "company": ("company__name",),
         "contact": ("contact__last_name", "contact__first_name", "contact__middle_name"),
     }
-    for kind, name_fields in names.items():
-        rows = (
-            Order.objects.filter(
-                **{f"{kind}__owner_id__in": list(owners), f"{kind}__deleted_at__isnull": True},
-                on__gte=start,
-                on__lt=_month_start(today),
-                volume__isnull=False,
+    rows = (
+        Regularity.objects.filter(volumes_of=_month_start(today, 1), average_volume__gt=0)
+        .filter(_alive())
+        .filter(Q(company__owner_id__in=ids) | Q(contact__owner_id__in=ids))
+        # month < average × (100 − fall) %, multiplied out: no division.
+        .alias(month_scaled=F("month_volume") * 100)
+        .filter(month_scaled__lt=F("average_volume") * (100 - policy.fall_percent))
+        # The largest fall first (the smallest share of the average kept), the first ``limit`` only.
+        .order_by(Cast("month_volume", FloatField()) / Cast("average_volume", FloatField()), "pk")
+        .values(
+            "company_id",
+            "contact_id",
+            "company__owner_id",
+            "contact__owner_id",
+            "month_volume",
+            "average_volume",
+            *names["company"],
+            *names["contact"],
+        )[:limit]
+    )
+    found: list[FallingClient] = []
+    for row in rows:
+        kind = "company" if row["company_id"] else "contact"
+        month, average = Decimal(row["month_volume"]), Decimal(row["average_volume"])
+        found.append(
+            FallingClient(
+                kind=kind,
+                pk=row[f"{kind}_id"],
+                name=" ".join(str(row[name]) for name in names[kind] if row[name]),
+                owner=owners.get(row[f"{kind}__owner_id"]),
+                last_month=month,
+                average=average,
+                fall_percent=int(((average - month) * 100 / average).to_integral_value(rounding=ROUND_HALF_UP)),
             )
-            .annotate(month=TruncMonth("on"))
-            .values(f"{kind}_id", f"{kind}__owner_id", *name_fields, "month")
-            .annotate(volume=Sum("volume"))
-            .order_by()
         )
-        clients: dict[int, dict[str, Any]] = {}
-        for row in rows:
-            client = clients.setdefault(
-                row[f"{kind}_id"],
-                {
-                    "owner": owners.get(row[f"{kind}__owner_id"]),
-                    "name": " ".join(str(row[name]) for name in name_fields if row[name]),
-                    "last": Decimal(0),
-                    "before": Decimal(0),
-                },
-            )
-            key = "last" if row["month"] == last_month else "before"
-            client[key] += Decimal(row["volume"])
-        for pk, client in clients.items():
-            average = client["before"] / FALL_MONTHS
-            if average <= 0 or client["last"] * 100 >= average * (100 - policy.fall_percent):
-                continue
-            fall = int(((average - client["last"]) * 100 / average).to_integral_value(rounding=ROUND_HALF_UP))
-            found.append(
-                FallingClient(
-                    kind=kind,
-                    pk=pk,
-                    name=client["name"],
-                    owner=client["owner"],
-                    last_month=client["last"],
-                    average=average.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP),
-                    fall_percent=fall,
-                )
-            )
-    found.sort(key=lambda item: (-item.fall_percent, item.name))
-    return found[:limit]
+    return sorted(found, key=lambda item: (-item.fall_percent, item.name))
 
 
 # ---- Demo data ------------------------------------------------------------------------------------

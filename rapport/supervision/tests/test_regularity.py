@@ -229,14 +229,14 @@ def test_the_job_costs_the_same_few_queries_whatever_the_number_of_clients(
         Regularity.objects.all().delete()
         Notification.objects.all().delete()
         RegularityPolicy.current()
-        # The policy, the orders, the rows, the new rows (a savepoint pair around them), then telling: the waiting
-        # rows, the claim and the notifications (a savepoint pair around them), one empty page.
+        # The policy, the orders, the volumes, the rows, the new rows (a savepoint pair around them), then telling:
+        # the waiting rows, the claim and the notifications (a savepoint pair around them), one empty page.
         with django_assert_num_queries(queries):
             report = regularity_refresh(at(date(2026, 3, 20)))
         assert report.told == report.overdue
 
-    run(3, "Small", 12)
-    run(30, "More", 12)
+    run(3, "Small", 13)
+    run(30, "More", 13)
 
 
 # ---- Falling clients and the volume chart -------------------------------------------------------------
@@ -262,6 +262,7 @@ def test_a_client_whose_last_month_fell_by_more_than_the_policy_is_listed(
     months_of(far, {**six_of_ten, 7: "0"})  # another team's
     ship(acme, date(2026, 8, 1), "100")  # this month's orders do not count
 
+    regularity_refresh(at(TODAY))
     found = regularity.falling_clients([manager, teammate], RegularityPolicy.current(), TODAY)
 
     assert [(item.kind, item.name, item.fall_percent) for item in found] == [
@@ -276,18 +277,44 @@ def test_a_client_whose_last_month_fell_by_more_than_the_policy_is_listed(
 
 def test_no_volume_before_is_no_fall_and_the_policy_decides(manager: User, acme: Company) -> None:
     months_of(acme, {7: "5"})
+    regularity_refresh(at(TODAY))
     assert regularity.falling_clients([manager], RegularityPolicy.current(), TODAY) == []
     months_of(acme, dict.fromkeys(range(1, 7), "10"))
+    regularity_refresh(at(TODAY))
     policy = RegularityPolicy.current()
     policy.fall_percent = 60
     assert regularity.falling_clients([manager], policy, TODAY) == []
 
 
-def test_falling_clients_cost_two_grouped_queries(manager: User, acme: Company, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_a_fall_of_exactly_the_policys_share_is_not_listed_and_no_order_at_all_last_month_is_a_full_fall(
+    manager: User, acme: Company
+) -> None:
+    six_of_ten = dict.fromkeys(range(1, 7), "10")
+    months_of(acme, {**six_of_ten, 7: "7"})  # exactly −30 %: "more than" 30 % it is not
+    silent = client_services.company_create(by=manager, name="Silent")
+    months_of(silent, dict.fromkeys(range(1, 7), "3"))  # nothing in July
+
+    regularity_refresh(at(TODAY))
+    found = regularity.falling_clients([manager], RegularityPolicy.current(), TODAY)
+
+    assert [(item.name, item.fall_percent, item.last_month) for item in found] == [("Silent", 100, Decimal(0))]
+
+
+def test_falling_clients_are_read_from_the_jobs_count_in_one_query(  # type: ignore[no-untyped-def]
+    manager: User, acme: Company, django_assert_num_queries
+) -> None:
     months_of(acme, {1: "10", 2: "10", 7: "1"})
     policy = RegularityPolicy.current()
-    with django_assert_num_queries(2):
+    regularity_refresh(at(TODAY))
+    with django_assert_num_queries(1):
         assert len(regularity.falling_clients([manager], policy, TODAY)) == 1
+    # Counted for July; once September begins, July's fall is no news until the job counts August.
+    assert regularity.falling_clients([manager], policy, date(2026, 9, 2)) == []
+    # A new order does not change the list before the job runs again: it reads the morning's count.
+    ship(acme, date(2026, 7, 20), "100")
+    assert len(regularity.falling_clients([manager], policy, TODAY)) == 1
+    regularity_refresh(at(TODAY))
+    assert regularity.falling_clients([manager], policy, TODAY) == []
 
 
 def test_the_months_volume_in_one_query(acme: Company, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]

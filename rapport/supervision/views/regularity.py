@@ -185,14 +185,18 @@ def regularity_team(request: RapportRequest) -> HttpResponse:
     members = list(people)
     policy = RegularityPolicy.current()
     today = timezone.localdate()
+    # The first LISTED of each list keep the page quick; "show all" asks for the rest, within LISTED_ALL.
+    showing_all = request.GET.get("all") == "1"
+    listed = regularity.LISTED_ALL if showing_all else regularity.LISTED
     context = {
-        "overdue": regularity.overdue_clients(members, today),
-        "falling": regularity.falling_clients(members, policy, today),
+        "overdue": regularity.overdue_clients(members, today, limit=listed),
+        "falling": regularity.falling_clients(members, policy, today, limit=listed),
         "policy": policy,
         "teams": teams,
         "chosen": chosen,
         "no_team": NO_TEAM,
-        "listed": regularity.LISTED,
+        "listed": listed,
+        "showing_all": showing_all,
         "can_configure": access.can_configure_regularity(user),
         "can_import": access.can_import_orders(user),
     }
