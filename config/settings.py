@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "rapport.activities",
     "rapport.motivation",
     "rapport.supervision",
+    "rapport.telephony",
     "rapport.api",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("activities/", include("rapport.activities.urls")),
     path("motivation/", include("rapport.motivation.urls")),
     path("supervision/", include("rapport.supervision.urls")),
+    path("telephony/", include("rapport.telephony.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

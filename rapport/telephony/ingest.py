@@ -1,0 +1,101 @@
+"""Call events into calls: stored once, applied in any order.
+
+Each event is stored under its (integration, event id); one already there is a replay and
+changes nothing. A new one is applied to its call, created by whichever event comes first.
+Every rule below gives the same call whatever order the events arrive in: the start is the
+earliest moment any event names, the answer the earliest "answered", and a call is missed
+when it ended without being answered — so a late "answered" turns a "missed" call back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from rapport.accounts.models import User
+from rapport.core.phones import phone_parse
+from rapport.telephony.events import Event
+from rapport.telephony.models import Call, CallEvent, EventType, Extension, Integration
+
+
+@dataclass
+class IngestReport:
+    stored: int = 0
+    replayed: int = 0
+
+
+def _user_of(integration: Integration, extension: str) -> User | None:
+    if not extension:
+        return None
+    found = Extension.objects.filter(integration=integration, number=extension).select_related("user").first()
+    return found.user if found is not None else None
+
+
+def _number(call: Call, raw: str, region: str) -> None:
+    """Keep the outside number as written; as E.164 when it reads as one, else flagged (never dropped)."""
+    call.number = raw[:64]
+    try:
+        call.number_e164 = phone_parse(raw, region=region).e164 if raw else ""
+        call.number_unreadable = False
+    except ValidationError:
+        call.number_e164, call.number_unreadable = "", True
+
+
+def _apply(call: Call, event: Event, integration: Integration) -> None:
+    if not call.number and event.client_number:
+        _number(call, event.client_number, integration.phone_region)
+    if event.extension and not call.extension:
+        call.extension = event.extension
+        call.user = _user_of(integration, event.extension)
+    call.started_at = min(call.started_at, event.at)
+    if event.type == EventType.ANSWERED:
+        call.answered_at = min(call.answered_at or event.at, event.at)
+    elif event.type == EventType.ENDED:
+        call.ended_at = max(call.ended_at or event.at, event.at)
+        if event.duration is not None:
+            call.duration = event.duration
+        call.disposition = event.disposition or call.disposition
+    elif event.type == EventType.MISSED:
+        call.ended_at = call.ended_at or event.at
+        call.disposition = call.disposition or event.disposition
+    elif event.type == EventType.RECORDING:
+        call.recording_url = event.recording_url
+    call.missed = call.ended_at is not None and call.answered_at is None and not call.duration
+
+
+@transaction.atomic
+def event_ingest(integration: Integration, event: Event) -> Call | None:
+    """Store one event and apply it to its call; None when it was stored before (a replay)."""
+    _stored, created = CallEvent.objects.get_or_create(
+        integration=integration,
+        event_id=event.event_id,
+        defaults={
+            "call_id": event.call_id,
+            "type": event.type,
+            "occurred_at": event.at,
+            "payload": event.as_payload(),
+        },
+    )
+    if not created:
+        return None
+    call, _new = Call.objects.select_for_update().get_or_create(
+        integration=integration,
+        call_id=event.call_id,
+        defaults={"direction": event.direction, "started_at": event.at},
+    )
+    _apply(call, event, integration)
+    call.save()
+    return call
+
+
+def events_ingest(integration: Integration, events: list[Event]) -> IngestReport:
+    """Each event on its own: one that fails does not undo the others, and a retry stores only what is missing."""
+    report = IngestReport()
+    for event in events:
+        if event_ingest(integration, event) is None:
+            report.replayed += 1
+        else:
+            report.stored += 1
+    return report
