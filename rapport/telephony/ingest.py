@@ -15,8 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from rapport.accounts.models import User
+from rapport.clients.models import Company, Contact
 from rapport.core.phones import phone_parse
 from rapport.telephony.events import Event
+from rapport.telephony.matching import client_for_number
 from rapport.telephony.models import Call, CallEvent, EventType, Extension, Integration
 
 
@@ -43,12 +45,24 @@ def _number(call: Call, raw: str, region: str) -> None:
         call.number_e164, call.number_unreadable = "", True
 
 
+def _match(call: Call) -> None:
+    client = client_for_number(call.number_e164, call.number, call.user)
+    call.company = client if isinstance(client, Company) else None
+    call.contact = client if isinstance(client, Contact) else None
+
+
 def _apply(call: Call, event: Event, integration: Integration) -> None:
+    # Matched when the number is first known, and again when the manager is: their own client wins.
+    rematch = False
     if not call.number and event.client_number:
         _number(call, event.client_number, integration.phone_region)
+        rematch = True
     if event.extension and not call.extension:
         call.extension = event.extension
         call.user = _user_of(integration, event.extension)
+        rematch = rematch or call.user is not None
+    if rematch and call.number:
+        _match(call)
     call.started_at = min(call.started_at, event.at)
     if event.type == EventType.ANSWERED:
         call.answered_at = min(call.answered_at or event.at, event.at)
