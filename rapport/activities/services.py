@@ -440,6 +440,45 @@ def planned_call_complete(
     return QuickLog(call=call, follow_up=_callback_planned(by, call, outcome, follow_up_at))
 
 
+@transaction.atomic
+def recorded_call_save(
+    *,
+    activity: Activity | None,
+    owner: User,
+    client: Company | Contact,
+    direction: str,
+    done_at: datetime,
+    duration_minutes: int | None,
+    subject: str,
+) -> Activity:
+    """A call the telephony recorded, new or brought up to date: done, for its manager, on the client's timeline.
+
+    The PBX is the witness here, not a person, so a person's checks (who may log for whom, the
+    minimum data a finished call must carry) do not apply: the manager adds the outcome later
+    with one click. The client's last contact moves as for any call done.
+    """
+    link = {"contact": client, "company": None} if isinstance(client, Contact) else {"company": client, "contact": None}
+    if activity is None:
+        activity = Activity(kind=ActivityKind.CALL, status=ActivityStatus.DONE, created_by=owner)
+        activity.created_at = timezone.now()
+    else:
+        activity = _lock(activity)
+        activity.version += 1
+    for name, value in {
+        "owner": owner,
+        "direction": direction,
+        "done_at": done_at,
+        "duration": duration_minutes,
+        "subject": activity.subject if activity.outcome_id else subject,  # an outcome's name, once picked, stays
+        **link,
+    }.items():
+        setattr(activity, name, value)
+    _fill(activity)
+    activity.save()
+    _after_done(activity)
+    return activity
+
+
 # ---- Picklists and rules (admins) --------------------------------------------------------------
 
 

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from rapport.accounts.models import User
+from rapport.activities.models import Direction
+from rapport.activities.services import recorded_call_save
 from rapport.clients.models import Company, Contact
 from rapport.core.phones import phone_parse
 from rapport.telephony.events import Event
@@ -79,6 +84,38 @@ def _apply(call: Call, event: Event, integration: Integration) -> None:
     call.missed = call.ended_at is not None and call.answered_at is None and not call.duration
 
 
+def _minutes(seconds: int | None) -> int | None:
+    """Talk time in the activity's whole minutes, a started minute counted."""
+    return None if not seconds else -(-seconds // 60)
+
+
+def _subject(call: Call, owner: User) -> str:
+    with translation.override(owner.language or settings.LANGUAGE_CODE):
+        if call.direction == Direction.IN:
+            return _("Incoming call")
+        return _("Outgoing call") if call.answered_at or call.duration else _("Outgoing call, no answer")
+
+
+def _record(call: Call, integration: Integration) -> None:
+    """Put the ended call on its client's timeline, for the manager who took it (else the client's owner)."""
+    client = call.contact or call.company
+    if client is None:
+        return
+    owner = call.user or client.owner or integration.duty_manager
+    if owner is None:
+        return
+    assert call.ended_at is not None
+    call.activity = recorded_call_save(
+        activity=call.activity,
+        owner=owner,
+        client=client,
+        direction=call.direction,
+        done_at=call.ended_at,
+        duration_minutes=_minutes(call.duration),
+        subject=_subject(call, owner),
+    )
+
+
 @transaction.atomic
 def event_ingest(integration: Integration, event: Event) -> Call | None:
     """Store one event and apply it to its call; None when it was stored before (a replay)."""
@@ -100,6 +137,11 @@ def event_ingest(integration: Integration, event: Event) -> Call | None:
         defaults={"direction": event.direction, "started_at": event.at},
     )
     _apply(call, event, integration)
+    # Once ended, the call goes on the timeline, and a later event (a late "answered") brings it up to date. A missed
+    # incoming call does not: nobody talked, and its callback, a planned call, is what the timeline shows.
+    missed_incoming = call.missed and call.direction == Direction.IN
+    if call.ended_at is not None and event.type != EventType.RECORDING and not missed_incoming:
+        _record(call, integration)
     call.save()
     return call
 

@@ -120,6 +120,10 @@ class Call(TimeStampedModel):
     recording_url = models.URLField(_("recording"), max_length=500, blank=True)
     company = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The call on the client's timeline, once it ended (a missed incoming call has none: its callback stands for it).
+    activity = models.OneToOneField(
+        "activities.Activity", on_delete=models.SET_NULL, null=True, blank=True, related_name="phone_call"
+    )
 
     class Meta:
         ordering: ClassVar = ["-started_at", "-id"]
