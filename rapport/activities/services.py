@@ -465,6 +465,7 @@ def recorded_call_save(
         activity = _lock(activity)
         activity.version += 1
     for name, value in {
+        "status": ActivityStatus.DONE,  # a planned callback that this call made is done by it
         "owner": owner,
         "direction": direction,
         "done_at": done_at,
@@ -477,6 +478,44 @@ def recorded_call_save(
     activity.save()
     _after_done(activity)
     return activity
+
+
+@transaction.atomic
+def missed_call_callback_plan(
+    *, owner: User, client: Company | Contact | None, due_at: datetime, subject: str
+) -> Activity:
+    """The callback a missed call asks for: a planned call for the client's owner or the line's duty manager.
+
+    Planned by the telephony, not by a person, so no person's checks apply; the call that
+    reaches the client completes it (``recorded_call_save`` with it as the activity).
+    """
+    link = {"contact": client} if isinstance(client, Contact) else {"company": client}
+    activity = Activity(
+        kind=ActivityKind.CALL,
+        status=ActivityStatus.PLANNED,
+        direction=Direction.OUT,
+        owner=owner,
+        created_by=owner,
+        due_at=due_at,
+        subject=subject,
+        **link,
+    )
+    activity.created_at = timezone.now()
+    _fill(activity)
+    activity.save()
+    return activity
+
+
+@transaction.atomic
+def missed_call_callback_withdraw(activity: Activity) -> None:
+    """The missed call was answered after all (its events came late): its callback, still planned, is cancelled."""
+    locked = _lock(activity)
+    if locked.status != ActivityStatus.PLANNED:
+        return
+    locked.status = ActivityStatus.CANCELLED
+    _fill(locked)
+    locked.version += 1
+    locked.save(update_fields=["status", "at", "done_at", "version", "updated_at"])
 
 
 # ---- Picklists and rules (admins) --------------------------------------------------------------

@@ -10,6 +10,7 @@ when it ended without being answered — so a late "answered" turns a "missed" c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,8 +19,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from rapport.accounts.models import User
-from rapport.activities.models import Direction
-from rapport.activities.services import recorded_call_save
+from rapport.activities.models import Activity, ActivityStatus, Direction
+from rapport.activities.services import missed_call_callback_plan, missed_call_callback_withdraw, recorded_call_save
 from rapport.clients.models import Company, Contact
 from rapport.core.phones import phone_parse
 from rapport.telephony.events import Event
@@ -96,8 +97,30 @@ def _subject(call: Call, owner: User) -> str:
         return _("Outgoing call") if call.answered_at or call.duration else _("Outgoing call, no answer")
 
 
+def _callback_waiting(call: Call) -> Activity | None:
+    """The planned callback of an earlier missed call from the number this answered call reached."""
+    if not call.number_e164:
+        return None
+    missed = (
+        Call.objects.filter(
+            integration=call.integration_id,
+            number_e164=call.number_e164,
+            direction=Direction.IN,
+            missed=True,
+            callback__status=ActivityStatus.PLANNED,
+        )
+        .select_related("callback")
+        .order_by("started_at")
+        .first()
+    )
+    return missed.callback if missed is not None else None
+
+
 def _record(call: Call, integration: Integration) -> None:
-    """Put the ended call on its client's timeline, for the manager who took it (else the client's owner)."""
+    """Put the ended call on its client's timeline, for the manager who took it (else the client's owner).
+
+    An answered call to a number whose missed call waits for a callback is that callback, done.
+    """
     client = call.contact or call.company
     if client is None:
         return
@@ -105,14 +128,39 @@ def _record(call: Call, integration: Integration) -> None:
     if owner is None:
         return
     assert call.ended_at is not None
+    activity = call.activity
+    if activity is None and call.direction == Direction.OUT and (call.answered_at or call.duration):
+        activity = _callback_waiting(call)
     call.activity = recorded_call_save(
-        activity=call.activity,
+        activity=activity,
         owner=owner,
         client=client,
         direction=call.direction,
         done_at=call.ended_at,
         duration_minutes=_minutes(call.duration),
         subject=_subject(call, owner),
+    )
+
+
+def _callback(call: Call, integration: Integration) -> None:
+    """A missed incoming call asks for a callback; one answered after all (a late event) withdraws it."""
+    if call.callback is not None:
+        if not call.missed:
+            missed_call_callback_withdraw(call.callback)
+        return
+    if not call.missed or call.direction != Direction.IN or call.ended_at is None:
+        return
+    client = call.contact or call.company
+    owner = (client.owner if client is not None else None) or integration.duty_manager
+    if owner is None:
+        return
+    with translation.override(owner.language or settings.LANGUAGE_CODE):
+        subject = _("Call back: missed call from %(number)s") % {"number": call.number or _("a hidden number")}
+    call.callback = missed_call_callback_plan(
+        owner=owner,
+        client=client,
+        due_at=call.ended_at + timedelta(minutes=integration.callback_minutes),
+        subject=subject,
     )
 
 
@@ -142,6 +190,7 @@ def event_ingest(integration: Integration, event: Event) -> Call | None:
     missed_incoming = call.missed and call.direction == Direction.IN
     if call.ended_at is not None and event.type != EventType.RECORDING and not missed_incoming:
         _record(call, integration)
+    _callback(call, integration)
     call.save()
     return call
 

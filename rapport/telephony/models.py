@@ -124,6 +124,10 @@ class Call(TimeStampedModel):
     activity = models.OneToOneField(
         "activities.Activity", on_delete=models.SET_NULL, null=True, blank=True, related_name="phone_call"
     )
+    # A missed incoming call's callback: planned for the client's owner (or the duty manager), done by the call back.
+    callback = models.ForeignKey(
+        "activities.Activity", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering: ClassVar = ["-started_at", "-id"]
