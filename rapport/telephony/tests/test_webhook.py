@@ -155,5 +155,15 @@ def test_malformed_events_are_400_with_the_reason_and_store_nothing(pbx: Integra
     assert not CallEvent.objects.exists()
 
 
+def test_a_signed_in_person_is_no_pbx(pbx: Integration, admin_user: User) -> None:
+    client = Client()
+    client.force_login(admin_user)
+
+    answer = client.post(URL, json.dumps(event("ringing", 1)), content_type="application/json")
+
+    assert answer.status_code == 401
+    assert not CallEvent.objects.exists()
+
+
 def test_only_post_is_answered(pbx: Integration) -> None:
     assert Client().get(URL).status_code == 405
