@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rapport.accounts.models import User
-from rapport.clients.models import Company, Contact, ContactPoint, ContactPointKind
+from rapport.clients.models import ContactPoint, ContactPointKind
+from rapport.clients.services import AnyClient
 from rapport.core.phones import digits_of, prefix_range
-
-type Client = Company | Contact
 
 # Enough digits to tell subscribers apart in any numbering plan, few enough to leave out country and trunk codes.
 MATCH_DIGITS = 9
@@ -35,9 +34,9 @@ def _points(e164: str, raw: str) -> list[ContactPoint]:
     return list(phones.filter(digits_reversed__gte=low, digits_reversed__lt=high)[:CANDIDATES])
 
 
-def client_for_number(e164: str, raw: str, answered_by: User | None) -> Client | None:
+def client_for_number(e164: str, raw: str, answered_by: User | None) -> AnyClient | None:
     """The living client this number belongs to, or None."""
-    clients: list[Client] = []
+    clients: list[AnyClient] = []
     for point in _points(e164, raw):
         client = point.contact or point.company
         if client is not None and client.deleted_at is None:
