@@ -86,7 +86,11 @@ def test_manager_on_a_phone(page: Page, live_server, personas: dict[str, User]) 
     page.click("#sidebar .navbar-toggler")
     expect(page.locator("#sidebar-menu")).to_be_visible()
     expect(page.locator('#main-nav a[data-nav="users"]')).to_have_count(0)
-    page.click('#main-nav a[data-nav="notifications"]')
+    # The menu slides open: click once it has come to rest, else the click can land while it moves and go nowhere.
+    notifications = page.locator('#main-nav a[data-nav="notifications"]')
+    expect(notifications).to_be_in_viewport()
+    expect(page.locator("#sidebar-menu.collapsing")).to_have_count(0)
+    notifications.click()
     expect(page.locator("h1.page-title")).to_have_text("Notifications")
     # Nothing is wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
