@@ -18,7 +18,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"rapport: {error}")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(argv if argv is not None else sys.argv)
+    argv = list(argv if argv is not None else sys.argv)
+    if len(argv) > 1:
+        # `rapport telephony-ami` reads better than Django's module name, telephony_ami.
+        argv[1] = argv[1].replace("-", "_")
+    execute_from_command_line(argv)
 
 
 if __name__ == "__main__":

@@ -428,10 +428,13 @@ def planned_call_complete(
     """Finish a planned call by its outcome (my day's outcome buttons); one that asks for it plans the callback.
 
     The card's quick log logs a new call; here the call was planned, so it is that call which
-    is done, and nothing is left planned twice.
+    is done, and nothing is left planned twice. A call the telephony recorded is done already
+    and waits only for its outcome: the same click gives it.
     """
     if activity.kind != ActivityKind.CALL:
         raise ValidationError({"outcome": _("Only a call is finished by a call's outcome.")})
+    if activity.status == ActivityStatus.CANCELLED:
+        raise ValidationError({"outcome": _("This call was cancelled.")})
     _check_call_outcome(outcome, follow_up_at)
     changes: dict[str, Any] = {"outcome": outcome}
     if not activity.subject:

@@ -32,7 +32,7 @@ from rapport.clients.models import (
     TransferKind,
 )
 from rapport.clients.search import search_text_of
-from rapport.core.phones import phone_parse
+from rapport.core.phones import digits_of, phone_parse
 
 type AnyClient = Company | Contact
 
@@ -141,6 +141,35 @@ def contact_create(
     _save_new(contact)
     for point in points or []:
         contact_point_add(by=by, client=contact, point=point)
+    return contact
+
+
+@transaction.atomic
+def lead_from_call_create(*, number: str, e164: str, owner: User | None, tag_name: str) -> Contact:
+    """A caller nobody knows, entered by the telephony: a contact named by its number, with that phone.
+
+    Owned by the manager who answered (credited as its registrant), or, unanswered, the shared
+    pool's. The telephony is the witness, not a person, so no person's rights are asked; the
+    tag marks it for its owner to complete (a name, a company).
+    """
+    contact = Contact(
+        last_name=number.strip()[:100],
+        owner=owner,
+        registrant=owner,
+        status=ClientStatus.ACTIVE if owner is not None else ClientStatus.POOL,
+    )
+    contact._history_user = owner  # type: ignore[attr-defined]
+    _save_new(contact)
+    digits = digits_of(e164)
+    ContactPoint.objects.create(
+        contact=contact,
+        kind=ContactPointKind.PHONE,
+        value=number.strip()[:100],
+        normalized=e164,
+        digits_reversed=digits[::-1],
+        is_primary=True,
+    )
+    contact.tags.add(tag_get_or_create(tag_name))
     return contact
 
 

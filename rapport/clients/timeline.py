@@ -35,6 +35,9 @@ class TimelineEntry:
     body: str = ""
     by: str = ""
     url: str = ""
+    key: str = ""  # the entry's DOM id, for the entries an htmx answer redraws ("activity-12")
+    badge: str = ""  # a word to the owner: what the entry still waits for
+    recording_url: str = ""  # a call's recording, from the telephony
 
 
 Source = Callable[["AnyClient", int, "User"], list[TimelineEntry]]

@@ -22,6 +22,7 @@ from rapport.accounts.models import User
 from rapport.activities.models import Activity, ActivityStatus, Direction
 from rapport.activities.services import missed_call_callback_plan, missed_call_callback_withdraw, recorded_call_save
 from rapport.clients.models import Company, Contact
+from rapport.clients.services import lead_from_call_create
 from rapport.core.phones import phone_parse
 from rapport.telephony.events import Event
 from rapport.telephony.matching import client_for_number
@@ -83,6 +84,22 @@ def _apply(call: Call, event: Event, integration: Integration) -> None:
     elif event.type == EventType.RECORDING:
         call.recording_url = event.recording_url
     call.missed = call.ended_at is not None and call.answered_at is None and not call.duration
+
+
+def _lead(call: Call) -> None:
+    """An ended call with a number nobody has: matched again (the manager may have entered the caller meanwhile,
+    from the screen-pop), else a new lead — the answering or dialling manager's, or the pool's if nobody answered."""
+    if call.contact is not None or call.company is not None or not call.number_e164:
+        return
+    _match(call)
+    if call.contact is not None or call.company is not None:
+        return
+    talked = call.direction == Direction.OUT or call.answered_at is not None or bool(call.duration)
+    with translation.override(settings.LANGUAGE_CODE):
+        tag_name = _("To complete")
+    call.contact = lead_from_call_create(
+        number=call.number, e164=call.number_e164, owner=call.user if talked else None, tag_name=tag_name
+    )
 
 
 def _minutes(seconds: int | None) -> int | None:
@@ -187,6 +204,8 @@ def event_ingest(integration: Integration, event: Event) -> Call | None:
     _apply(call, event, integration)
     # Once ended, the call goes on the timeline, and a later event (a late "answered") brings it up to date. A missed
     # incoming call does not: nobody talked, and its callback, a planned call, is what the timeline shows.
+    if call.ended_at is not None:
+        _lead(call)
     missed_incoming = call.missed and call.direction == Direction.IN
     if call.ended_at is not None and event.type != EventType.RECORDING and not missed_incoming:
         _record(call, integration)

@@ -36,6 +36,20 @@ class Integration(TimeStampedModel):
     callback_minutes = models.PositiveIntegerField(
         _("callback due after, minutes"), default=30, help_text=_("A missed call's callback is due this much later.")
     )
+    # Asterisk's Manager Interface: the listener reads call events from it, click-to-call asks it to originate.
+    ami_host = models.CharField(
+        _("AMI host"), max_length=200, blank=True, help_text=_("Asterisk only; empty for none.")
+    )
+    ami_port = models.PositiveIntegerField(_("AMI port"), default=5038)
+    ami_username = models.CharField(_("AMI user"), max_length=100, blank=True)
+    # Like the webhook's secret, the AMI password is written, never shown back.
+    ami_secret = models.CharField(_("AMI password"), max_length=200, blank=True)
+    ami_context = models.CharField(
+        _("dial plan context"),
+        max_length=80,
+        default="from-internal",
+        help_text=_("Where click-to-call dials the client's number from."),
+    )
 
     class Meta:
         ordering: ClassVar = ["name"]
@@ -48,6 +62,11 @@ class Integration(TimeStampedModel):
     @property
     def phone_region(self) -> str:
         return (self.region or settings.DEFAULT_PHONE_REGION).upper()
+
+    @property
+    def has_ami(self) -> bool:
+        """Asterisk's Manager Interface is set up: the listener can run, and click-to-call can originate."""
+        return bool(self.ami_host and self.ami_username)
 
 
 class Extension(models.Model):

@@ -54,8 +54,8 @@ def card_context(request: RapportRequest, client: AnyClient) -> dict[str, object
         "can_delete": can_edit and user.role != Role.AGENT,
         "can_merge": access.can_merge_clients(user),
         "can_create": access.can_create_clients(user),
-        # Calls logged by their outcome, for those who log activities (one query: the outcomes).
-        "quick_log": quick_log_for(user),
+        # Calls logged by their outcome, for those who log activities (two queries: the outcomes, a recorded call).
+        "quick_log": quick_log_for(user, client),
         "next_step": next_step,
         # The Details header's badge: checked on the phones and next step read above (no query of its own).
         "quality": client_quality(client, points=points, next_step=next_step),

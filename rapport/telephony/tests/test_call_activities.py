@@ -15,14 +15,7 @@ from rapport.clients.models import Company
 from rapport.clients.services import PointInput
 from rapport.telephony.events import Event
 from rapport.telephony.ingest import event_ingest
-from rapport.telephony.models import Call, Extension, Integration
-
-
-@pytest.fixture
-def pbx(manager: User) -> Integration:
-    integration = Integration.objects.create(name="office-pbx", region="US")
-    Extension.objects.create(integration=integration, number="101", user=manager)
-    return integration
+from rapport.telephony.models import Call, Integration
 
 
 @pytest.fixture

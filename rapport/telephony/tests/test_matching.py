@@ -18,11 +18,9 @@ from rapport.telephony.models import Call, Extension, Integration
 
 
 @pytest.fixture
-def pbx(manager: User, teammate: User) -> Integration:
-    integration = Integration.objects.create(name="office-pbx", region="US")
-    Extension.objects.create(integration=integration, number="101", user=manager)
-    Extension.objects.create(integration=integration, number="102", user=teammate)
-    return integration
+def pbx(pbx: Integration, teammate: User) -> Integration:
+    Extension.objects.create(integration=pbx, number="102", user=teammate)
+    return pbx
 
 
 def phone(number: str) -> list[PointInput]:

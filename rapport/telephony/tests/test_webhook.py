@@ -12,16 +12,9 @@ from django.test import Client
 
 from rapport.accounts.models import User
 from rapport.telephony import signing
-from rapport.telephony.models import Call, CallEvent, Extension, Integration
+from rapport.telephony.models import Call, CallEvent, Integration
 
 URL = "/telephony/office-pbx/events"
-
-
-@pytest.fixture
-def pbx(manager: User) -> Integration:
-    integration = Integration.objects.create(name="office-pbx", region="US")
-    Extension.objects.create(integration=integration, number="101", user=manager)
-    return integration
 
 
 def post(
