@@ -434,12 +434,14 @@ def test_every_route_is_in_the_matrix() -> None:
     from tests.test_permission_matrix_deals import covered_route_names
     from tests.test_permission_matrix_motivation import covered_route_names as motivation_routes
     from tests.test_permission_matrix_supervision import covered_route_names as supervision_routes
+    from tests.test_permission_matrix_telephony import covered_route_names as telephony_routes
 
     covered = (
         covered_route_names()
         | activity_routes()
         | motivation_routes()
         | supervision_routes()
+        | telephony_routes()
         | {route.name for route in CLIENT_ROUTES}
         | {route.name for route in ROUTES}
         | {reader.split()[0] for reader in READERS}

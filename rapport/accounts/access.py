@@ -658,6 +658,11 @@ def can_claim_from_pool(user: User) -> bool:
     return user.is_active and user.role in POOL_CLAIMING_ROLES
 
 
+def can_configure_telephony(user: User) -> bool:
+    """Telephony integrations, their secrets and extension maps: admins."""
+    return user.is_active and user.is_admin
+
+
 def can_configure_pool(user: User) -> bool:
     """The pool's limits: admins."""
     return user.is_active and user.is_admin

@@ -1,11 +1,17 @@
-"""Telephony routes."""
+"""Telephony routes: the PBX's webhook, the screen-pop, click-to-call and the admins' settings."""
 
 from django.urls import path
 
-from rapport.telephony import views
+from rapport.telephony import settings_views, views
 
 app_name = "telephony"
 
 urlpatterns = [
     path("<slug:name>/events", views.call_events, name="call-events"),
+    path("settings/", settings_views.integration_list, name="integration-list"),
+    path("settings/new/", settings_views.integration_create, name="integration-create"),
+    path("settings/<int:integration_id>/", settings_views.integration_edit, name="integration-edit"),
+    path("settings/<int:integration_id>/secret/", settings_views.integration_secret_renew, name="integration-secret"),
+    path("settings/<int:integration_id>/extensions/", settings_views.extension_add, name="extension-add"),
+    path("settings/extensions/<int:extension_id>/remove/", settings_views.extension_remove, name="extension-remove"),
 ]

@@ -1,0 +1,57 @@
+"""The telephony settings' forms: an integration, and a line of its extension map."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from rapport.accounts.models import User
+from rapport.telephony.models import Integration
+from rapport.telephony.services import ANSWERING_ROLES
+
+
+def answering_people() -> Any:
+    return User.objects.filter(is_active=True, role__in=ANSWERING_ROLES).order_by("first_name", "last_name")
+
+
+class IntegrationForm(forms.ModelForm[Integration]):
+    # Never drawn with its value: typed to set or change it, left empty to keep it.
+    ami_secret = forms.CharField(
+        label=_("AMI password"),
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = Integration
+        fields: ClassVar = [
+            "name",
+            "is_active",
+            "region",
+            "duty_manager",
+            "callback_minutes",
+            "ami_host",
+            "ami_port",
+            "ami_username",
+            "ami_context",
+        ]  # and ami_secret, declared above: kept out of the instance, so that an empty one keeps the stored
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        duty: forms.ModelChoiceField[User] = self.fields["duty_manager"]  # type: ignore[assignment]
+        duty.queryset = answering_people()
+        if self.instance.pk and self.instance.ami_secret:
+            self.fields["ami_secret"].help_text = _("Stored. Leave empty to keep it; type a new one to change it.")
+
+
+class ExtensionForm(forms.Form):
+    number = forms.CharField(label=_("Extension"), max_length=40)
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        person: forms.ModelChoiceField[User] = self.fields["user"]  # type: ignore[assignment]
+        person.queryset = answering_people()

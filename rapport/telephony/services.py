@@ -1,0 +1,111 @@
+"""Setting up telephony: integrations, their secrets and the extension map. Admins only, checked here.
+
+The secret signs the webhook's events. It is given back once, when made (on creation or
+renewal), and never shown again: the caller shows it to the admin then, and only then.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from rapport.accounts import access
+from rapport.accounts.models import Role, User
+from rapport.telephony.models import Extension, Integration, new_secret
+
+INTEGRATION_FIELDS = {
+    "name",
+    "is_active",
+    "region",
+    "duty_manager",
+    "callback_minutes",
+    "ami_host",
+    "ami_port",
+    "ami_username",
+    "ami_secret",
+    "ami_context",
+}
+EXTENSION_LENGTH = Extension._meta.get_field("number").max_length or 40
+# Who answers calls: the people who own clients and log activities.
+ANSWERING_ROLES = {Role.MANAGER, Role.HEAD, Role.AGENT, Role.OPERATOR}
+
+
+def _check(by: User) -> None:
+    if not access.can_configure_telephony(by):
+        raise PermissionDenied
+
+
+def _save(integration: Integration) -> None:
+    integration.region = integration.region.strip().upper()
+    integration.full_clean()
+    if integration.duty_manager is not None and integration.duty_manager.role not in ANSWERING_ROLES:
+        raise ValidationError({"duty_manager": _("Choose someone who calls clients.")})
+    try:
+        with transaction.atomic():
+            integration.save()
+    except IntegrityError as error:
+        raise ValidationError({"name": _("Another integration has this name.")}) from error
+
+
+@transaction.atomic
+def integration_create(*, by: User, **fields: Any) -> tuple[Integration, str]:
+    """A new integration and its secret, which is shown this once."""
+    _check(by)
+    unknown = set(fields) - INTEGRATION_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))})
+    integration = Integration(**fields)
+    _save(integration)
+    return integration, integration.secret
+
+
+@transaction.atomic
+def integration_update(*, by: User, integration: Integration, **changes: Any) -> Integration:
+    """Change the settings; an empty AMI password keeps the one stored (it is never shown to be typed again)."""
+    _check(by)
+    unknown = set(changes) - INTEGRATION_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))})
+    if not changes.get("ami_secret"):
+        changes.pop("ami_secret", None)
+    for name, value in changes.items():
+        setattr(integration, name, value)
+    _save(integration)
+    return integration
+
+
+@transaction.atomic
+def integration_secret_renew(*, by: User, integration: Integration) -> str:
+    """A new secret, shown this once; the old one signs nothing from now on."""
+    _check(by)
+    integration.secret = new_secret()
+    integration.save(update_fields=["secret", "updated_at"])
+    return integration.secret
+
+
+@transaction.atomic
+def extension_set(*, by: User, integration: Integration, number: str, user: User) -> Extension:
+    """Map an extension to the person who answers it; an extension mapped before moves to them."""
+    _check(by)
+    number = number.strip()
+    if not number:
+        raise ValidationError({"number": _("Give the extension's number.")})
+    if len(number) > EXTENSION_LENGTH:
+        raise ValidationError(
+            {"number": _("An extension is at most %(count)d characters.") % {"count": EXTENSION_LENGTH}}
+        )
+    if not user.is_active or user.role not in ANSWERING_ROLES:
+        raise ValidationError({"user": _("Choose someone who calls clients.")})
+    extension, _created = Extension.objects.update_or_create(
+        integration=integration, number=number, defaults={"user": user}
+    )
+    return extension
+
+
+@transaction.atomic
+def extension_remove(*, by: User, extension: Extension) -> None:
+    _check(by)
+    extension.delete()

@@ -1,0 +1,24 @@
+"""The permission matrix for telephony: the settings, the screen-pop and click-to-call.
+
+`test_every_route_is_in_the_matrix` in test_permission_matrix.py counts the routes named here;
+each is proven in the test named beside it.
+"""
+
+from __future__ import annotations
+
+SETTINGS_ROUTES: set[str] = {
+    # rapport/telephony/tests/test_settings.py::test_only_admins_open_and_post_the_settings,
+    # ::test_signed_out_visitors_are_sent_to_sign_in, ::test_an_admin_creates_an_integration_and_sees_its_secret_once
+    "telephony:integration-list",
+    "telephony:integration-create",
+    "telephony:integration-edit",
+    # test_settings.py::test_only_admins_open_and_post_the_settings, ::test_a_new_secret_replaces_the_old_one_…
+    "telephony:integration-secret",
+    # test_settings.py::test_only_admins_open_and_post_the_settings, ::test_extensions_map_to_people_and_move_…
+    "telephony:extension-add",
+    "telephony:extension-remove",
+}
+
+
+def covered_route_names() -> set[str]:
+    return SETTINGS_ROUTES
