@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 
-def apply_validation_error(form: forms.Form, error: ValidationError) -> None:
+def apply_validation_error(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError next to the fields it names (or above the form)."""
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():
