@@ -11,7 +11,6 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from rapport.activities.models import Direction
@@ -156,8 +155,8 @@ class Call(TimeStampedModel):
             models.UniqueConstraint(fields=["integration", "call_id"], name="call_once_per_integration"),
         ]
         indexes: ClassVar = [
-            # The screen-pop: the ringing calls of a person.
-            models.Index(fields=["user", "started_at"], condition=Q(ended_at__isnull=True), name="call_ringing_idx"),
+            # The screen-pop: a person's latest call, asked several times a second by each open stream.
+            models.Index(fields=["user", "-started_at"], name="call_user_idx"),
         ]
 
     def __str__(self) -> str:

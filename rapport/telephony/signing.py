@@ -21,6 +21,16 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
+def signed_headers(secret: str, body: bytes) -> dict[str, str]:
+    """The headers of a request signed now: what a PBX (or the demo's replay) sends with the body."""
+    timestamp = str(int(time.time()))
+    return {
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: signature(secret, timestamp, body),
+        "Content-Type": "application/json",
+    }
+
+
 def signature_problem(secret: str, timestamp: str | None, signed: str | None, body: bytes) -> str | None:
     """Why the request is not signed by this secret, or None when it is."""
     if not timestamp or not signed:

@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from rapport.telephony import settings_views, views
+from rapport.telephony import pop_views, settings_views, views
 
 app_name = "telephony"
 
 urlpatterns = [
     path("<slug:name>/events", views.call_events, name="call-events"),
+    path("screen-pop/", pop_views.screen_pop, name="screen-pop"),
+    path("screen-pop/stream/", pop_views.screen_pop_stream, name="screen-pop-stream"),
     path("settings/", settings_views.integration_list, name="integration-list"),
     path("settings/new/", settings_views.integration_create, name="integration-create"),
     path("settings/<int:integration_id>/", settings_views.integration_edit, name="integration-edit"),

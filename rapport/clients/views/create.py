@@ -21,7 +21,8 @@ def _create(request: RapportRequest, kind: str) -> HttpResponse:
     if not access.can_create_clients(request.user):
         raise PermissionDenied
     form_class = CompanyCreateForm if kind == "company" else ContactCreateForm
-    form = form_class(request.POST or None, user=request.user)
+    # "?phone=" prefills the phone: the screen-pop's "full form" for a caller nobody knows.
+    form = form_class(request.POST or None, user=request.user, initial={"phone": request.GET.get("phone", "")[:40]})
     company = None
     if kind == "contact" and request.GET.get("company"):
         # "Add a person" on a company card: the contact joins that company.

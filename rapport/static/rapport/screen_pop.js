@@ -1,0 +1,56 @@
+// The screen-pop: the call ringing at my extension, pushed by the server (server-sent events), polled where a
+// stream cannot be held. Any web process answers both from the database, so it works behind several processes.
+(() => {
+  const box = document.getElementById("screen-pop");
+  if (!box) return;
+  const POLL_MS = 750; // with the answer's own time, a ring shows within a second
+  let closedCall = null; // the call whose panel the person closed: not shown again
+  let polling = false;
+
+  const show = (html) => {
+    const holder = document.createElement("div");
+    holder.innerHTML = html;
+    const card = holder.querySelector("#screen-pop-card");
+    if (card && card.dataset.call === closedCall) {
+      box.replaceChildren();
+      return;
+    }
+    box.replaceChildren(...holder.childNodes);
+    if (window.htmx) window.htmx.process(box);
+  };
+
+  box.addEventListener("click", (event) => {
+    if (!event.target.closest("[data-screen-pop-close]")) return;
+    const card = box.querySelector("#screen-pop-card");
+    closedCall = card ? card.dataset.call : null;
+    box.replaceChildren();
+  });
+
+  // 286 (htmx's "stop polling"): this person has no extension; anything else but 200 is tried again later.
+  const poll = () => {
+    polling = true;
+    fetch(box.dataset.pollUrl, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then((response) => {
+        if (response.status === 286) return null;
+        return response.ok ? response.text() : "";
+      })
+      .then((html) => {
+        if (html === null) return;
+        if (html) show(html);
+        setTimeout(poll, POLL_MS);
+      })
+      .catch(() => setTimeout(poll, POLL_MS * 4));
+  };
+
+  if (!("EventSource" in window) || box.dataset.mode === "poll") {
+    poll();
+    return;
+  }
+  const stream = new EventSource(box.dataset.streamUrl);
+  stream.addEventListener("pop", (event) => show(event.data));
+  stream.addEventListener("error", () => {
+    // Closed for good (a 204 for no extension, an error answer, a proxy that will not stream): poll instead;
+    // the first poll stops at once for a person without an extension.
+    if (stream.readyState === EventSource.CLOSED && !polling) poll();
+  });
+})();

@@ -1,0 +1,97 @@
+"""A manager's extension rings: the caller's panel pops on whatever page they are on, pushed by the server's
+stream (or polled, where the browser has no EventSource); after the call one click gives it its outcome."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from rapport.accounts.models import User
+from rapport.activities.models import Activity
+from rapport.clients import services
+from rapport.clients.services import PointInput
+from rapport.telephony.models import Extension, Integration
+from rapport.telephony.signing import signed_headers
+from tests.browser.test_smoke import sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CLIENT = "+12015550123"
+
+
+def pbx_sends(base_url: str, integration: Integration, *events: tuple[str, int]) -> None:
+    """The PBX posts signed events of call c1 (type, seconds from its start) to the webhook."""
+    start = timezone.now() - timedelta(seconds=90)
+    body = json.dumps(
+        {
+            "events": [
+                {
+                    "id": f"c1-{kind}",
+                    "call_id": "c1",
+                    "type": kind,
+                    "direction": "in",
+                    "from": CLIENT,
+                    "to": "+12025550100",
+                    "extension": "101",
+                    "at": (start + timedelta(seconds=second)).isoformat(),
+                    **({"duration": 60} if kind == "ended" else {}),
+                }
+                for kind, second in events
+            ]
+        }
+    ).encode()
+    request = urllib.request.Request(  # noqa: S310  (the test's own live server)
+        f"{base_url}/telephony/{integration.name}/events", data=body, headers=signed_headers(integration.secret, body)
+    )
+    with urllib.request.urlopen(request) as answer:  # noqa: S310
+        assert answer.status == 200
+
+
+@pytest.fixture
+def office(personas: dict[str, User]) -> Integration:
+    integration = Integration.objects.create(name="office-pbx", region="US")
+    Extension.objects.create(integration=integration, number="101", user=personas["manager"])
+    services.company_create(
+        by=personas["manager"], name="Acme Trading", points=[PointInput(kind="phone", value=CLIENT)]
+    )
+    return integration
+
+
+def test_the_ringing_call_pops_and_its_outcome_is_one_click(  # type: ignore[no-untyped-def]
+    page: Page, live_server, office: Integration
+) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live_server.url, "manager")
+    pop = page.locator("#screen-pop")
+    expect(pop).to_be_empty()
+
+    pbx_sends(live_server.url, office, ("ringing", 0))
+
+    card = pop.locator("#screen-pop-card")
+    expect(card).to_have_attribute("data-state", "ringing")
+    expect(card.locator("#screen-pop-client")).to_have_text("Acme Trading")
+
+    pbx_sends(live_server.url, office, ("answered", 5), ("ended", 65))
+    expect(card).to_have_attribute("data-state", "ended")
+    card.get_by_role("button", name="Taken into work").click()
+    expect(pop.locator("#quick-log-saved")).to_contain_text("Call saved: Taken into work.")
+    assert Activity.objects.get().outcome.name == "Taken into work"  # type: ignore[union-attr]
+    assert errors == []
+
+
+def test_without_event_source_the_panel_is_polled(  # type: ignore[no-untyped-def]
+    page: Page, live_server, office: Integration
+) -> None:
+    page.add_init_script("delete window.EventSource;")
+    sign_in(page, live_server.url, "manager")
+
+    pbx_sends(live_server.url, office, ("ringing", 0))
+
+    expect(page.locator("#screen-pop-card #screen-pop-client")).to_have_text("Acme Trading")
+    page.locator("[data-screen-pop-close]").click()
+    expect(page.locator("#screen-pop")).to_be_empty()
