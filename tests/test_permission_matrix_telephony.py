@@ -24,6 +24,9 @@ SCREEN_POP_ROUTES: set[str] = {
     # out: sign in; no extension: 286 / 204), ::test_a_colleagues_client_out_of_sight_shows_only_whose_it_is
     "telephony:screen-pop",
     "telephony:screen-pop-stream",
+    # rapport/telephony/tests/test_ami.py::test_without_a_pbx_that_originates_the_device_dials (no extension or no
+    # AMI: 204; signed out: sign in), ::test_a_click_on_a_number_rings_the_managers_phone_first
+    "telephony:call-start",
 }
 
 

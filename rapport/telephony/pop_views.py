@@ -1,4 +1,4 @@
-"""The screen-pop's two ways to the browser: a stream of server-sent events, and a poll for where that fails.
+"""Click-to-call, and the screen-pop's two ways to the browser: server-sent events, and a poll where they fail.
 
 Both read the person's latest call from the database (``screen_pop``), so whichever process
 took the PBX's event, any process can tell the browser. The stream asks the database a few
@@ -12,13 +12,16 @@ import time
 from collections.abc import Iterator
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, StreamingHttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from rapport.accounts import access
 from rapport.core.http import RapportRequest
+from rapport.telephony import services
 from rapport.telephony.models import Extension
 from rapport.telephony.screen_pop import State, pop_for, pop_state
 
@@ -80,3 +83,22 @@ def screen_pop_stream(request: RapportRequest) -> HttpResponseBase:
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
+
+
+@require_POST
+@login_required
+def call_start(request: RapportRequest) -> JsonResponse:
+    """Click-to-call: a tel: link clicked in Rapport. 204 when the person's PBX cannot originate: their device dials."""
+    try:
+        started = services.click_to_call(by=request.user, number=request.POST.get("number", ""))
+    except services.ClickToCallUnavailableError:
+        return JsonResponse({}, status=204)
+    except PermissionDenied:
+        return JsonResponse({"detail": _("You do not make calls in Rapport.")}, status=403)
+    except ValidationError as error:
+        return JsonResponse({"detail": " ".join(error.messages)}, status=400)
+    message = _("Your phone (%(extension)s) rings first; pick up and Rapport's PBX dials %(number)s.") % {
+        "extension": started.extension,
+        "number": started.number,
+    }
+    return JsonResponse({"detail": message, "number": started.number})

@@ -6,6 +6,7 @@ renewal), and never shown again: the caller shows it to the admin then, and only
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +15,8 @@ from django.utils.translation import gettext as _
 
 from rapport.accounts import access
 from rapport.accounts.models import Role, User
+from rapport.core.phones import phone_parse
+from rapport.telephony.ami import OriginateError, ami_originate
 from rapport.telephony.models import Extension, Integration, new_secret
 
 INTEGRATION_FIELDS = {
@@ -109,3 +112,48 @@ def extension_set(*, by: User, integration: Integration, number: str, user: User
 def extension_remove(*, by: User, extension: Extension) -> None:
     _check(by)
     extension.delete()
+
+
+# ---- Click-to-call -----------------------------------------------------------------------------
+
+
+class ClickToCallUnavailableError(Exception):
+    """The person has no extension on a PBX that originates calls: their phone's own tel: handling dials instead."""
+
+
+@dataclass(frozen=True)
+class ClickToCall:
+    extension: str
+    number: str  # E.164, as dialled
+
+
+def click_to_call(*, by: User, number: str) -> ClickToCall:
+    """Ask the PBX to ring the person's extension, then dial ``number`` (AMI Originate).
+
+    The call itself is then recorded like any other, by the listener. ValidationError: the
+    number cannot be read, or the PBX refused (its reason, in a sentence of ours).
+    """
+    if not access.can_log_activities(by):
+        raise PermissionDenied
+    extension = (
+        Extension.objects.filter(user=by, integration__is_active=True)
+        .exclude(integration__ami_host="")
+        .exclude(integration__ami_username="")
+        .select_related("integration")
+        .order_by("integration__name", "number")
+        .first()
+    )
+    if extension is None:
+        raise ClickToCallUnavailableError
+    integration = extension.integration
+    try:
+        e164 = phone_parse(number, region=integration.phone_region).e164
+    except ValidationError as error:
+        raise ValidationError({"number": error.messages}) from error
+    try:
+        ami_originate(integration, extension=extension.number, number=e164)
+    except OriginateError as refused:
+        raise ValidationError(
+            {"number": _("The PBX could not place the call: %(reason)s.") % {"reason": str(refused).rstrip(".")}}
+        ) from refused
+    return ClickToCall(extension=extension.number, number=e164)

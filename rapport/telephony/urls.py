@@ -8,6 +8,7 @@ app_name = "telephony"
 
 urlpatterns = [
     path("<slug:name>/events", views.call_events, name="call-events"),
+    path("call/", pop_views.call_start, name="call-start"),
     path("screen-pop/", pop_views.screen_pop, name="screen-pop"),
     path("screen-pop/stream/", pop_views.screen_pop_stream, name="screen-pop-stream"),
     path("settings/", settings_views.integration_list, name="integration-list"),

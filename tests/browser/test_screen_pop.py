@@ -14,9 +14,11 @@ from playwright.sync_api import Page, expect
 from rapport.accounts.models import User
 from rapport.activities.models import Activity
 from rapport.clients import services
+from rapport.clients.models import Company
 from rapport.clients.services import PointInput
 from rapport.telephony.models import Extension, Integration
 from rapport.telephony.signing import signed_headers
+from rapport.telephony.tests.test_ami import PASSWORD, FakeAsterisk, Session
 from tests.browser.test_smoke import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,3 +97,26 @@ def test_without_event_source_the_panel_is_polled(  # type: ignore[no-untyped-de
     expect(page.locator("#screen-pop-card #screen-pop-client")).to_have_text("Acme Trading")
     page.locator("[data-screen-pop-close]").click()
     expect(page.locator("#screen-pop")).to_be_empty()
+
+
+def test_a_click_on_the_clients_number_asks_the_pbx_to_ring_my_phone(  # type: ignore[no-untyped-def]
+    page: Page, live_server, office: Integration
+) -> None:
+    pbx = FakeAsterisk([Session(answer=("Success", "Originate successfully queued"))])
+    office.ami_host, office.ami_port, office.ami_username, office.ami_secret = (
+        "127.0.0.1",
+        pbx.port,
+        "rapport",
+        PASSWORD,
+    )
+    office.save()
+    sign_in(page, live_server.url, "manager")
+    acme = Company.objects.get(name="Acme Trading")
+    page.goto(f"{live_server.url}{acme.get_absolute_url()}")
+
+    page.locator('#client-points a[href^="tel:"]').first.click()
+
+    expect(page.locator("#click-to-call-notice")).to_contain_text("Your phone (101) rings first")
+    pbx.stop()
+    assert pbx.actions[1]["Action"] == "Originate"
+    assert pbx.actions[1]["Exten"] == CLIENT

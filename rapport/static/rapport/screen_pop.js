@@ -42,6 +42,46 @@
       .catch(() => setTimeout(poll, POLL_MS * 4));
   };
 
+  // Click-to-call: a tel: link asks the PBX to ring my phone, then the client. Where my PBX cannot (204), or
+  // Rapport cannot be reached, the link does what it always does: the device's own dialler.
+  const notice = (text, kind) => {
+    const card = document.createElement("div");
+    card.className = `alert alert-${kind} shadow-lg mb-0`;
+    card.id = "click-to-call-notice";
+    card.setAttribute("role", "status");
+    card.textContent = text;
+    box.replaceChildren(card);
+    setTimeout(() => card.remove(), 10000);
+  };
+  const csrfToken = () => {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch {
+      return "";
+    }
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest('a[href^="tel:"]');
+    if (!link || !box.dataset.callUrl || event.defaultPrevented) return;
+    event.preventDefault();
+    fetch(box.dataset.callUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ number: link.getAttribute("href").slice(4) }),
+    })
+      .then((response) => {
+        if (response.status === 204) {
+          window.location.href = link.href;
+          return null;
+        }
+        return response.json().then((answer) => notice(answer.detail, response.ok ? "info" : "danger"));
+      })
+      .catch(() => {
+        window.location.href = link.href;
+      });
+  });
+
   if (!("EventSource" in window) || box.dataset.mode === "poll") {
     poll();
     return;

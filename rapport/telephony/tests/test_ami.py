@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 
+from conftest import client_for
 from rapport.accounts.models import User
 from rapport.activities.models import Activity, ActivityStatus
 from rapport.clients import services
@@ -481,3 +483,48 @@ def test_click_to_call_refuses_a_line_break_that_would_inject_an_action(pbx: Int
     with pytest.raises(OriginateError, match="line break"):
         ami_originate(pbx, extension="101", number=CLIENT)
     assert [action["Action"] for action in server.actions] == ["Login"]
+
+
+# ---- Click-to-call from Rapport's pages: a tel: link posts the number ---------------------------------------------
+
+CLICK_TO_CALL = "/telephony/call/"
+
+
+def test_a_click_on_a_number_rings_the_managers_phone_first(pbx: Integration, start, as_manager: Client) -> None:
+    server = start(Session(answer=("Success", "Originate successfully queued")))
+
+    answer = as_manager.post(CLICK_TO_CALL, {"number": "(201) 555-0123"})
+
+    assert answer.status_code == 200
+    assert answer.json()["number"] == CLIENT
+    assert "Your phone (101) rings first" in answer.json()["detail"]
+    assert server.actions[1]["Exten"] == CLIENT
+
+
+def test_a_refusal_of_the_pbx_is_told_in_a_sentence(pbx: Integration, start, as_manager: Client) -> None:
+    start(Session(answer=("Error", "Extension does not exist.")))
+
+    answer = as_manager.post(CLICK_TO_CALL, {"number": CLIENT})
+
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": "The PBX could not place the call: Extension does not exist."}
+
+
+def test_an_unreadable_number_is_refused_before_the_pbx_is_asked(pbx: Integration, start, as_manager: Client) -> None:
+    server = start(Session(answer=("Success", "Originate successfully queued")))
+
+    answer = as_manager.post(CLICK_TO_CALL, {"number": "call me"})
+
+    assert answer.status_code == 400
+    assert answer.json()["detail"]
+    assert server.actions == []
+
+
+def test_without_a_pbx_that_originates_the_device_dials(
+    pbx: Integration, as_manager: Client, personas: dict[str, User]
+) -> None:
+    # The manager's PBX has no AMI; the teammate has no extension at all: 204, the tel: link does the rest.
+    assert as_manager.post(CLICK_TO_CALL, {"number": CLIENT}).status_code == 204
+    assert client_for(personas["teammate"]).post(CLICK_TO_CALL, {"number": CLIENT}).status_code == 204
+    assert as_manager.get(CLICK_TO_CALL).status_code == 405
+    assert Client().post(CLICK_TO_CALL, {"number": CLIENT}).status_code == 302
