@@ -443,7 +443,8 @@ def planned_call_complete(
     return QuickLog(call=call, follow_up=_callback_planned(by, call, outcome, follow_up_at))
 
 
-@transaction.atomic
+# Without a savepoint of its own: the telephony calls it inside the event's transaction, once per event.
+@transaction.atomic(savepoint=False)
 def recorded_call_save(
     *,
     activity: Activity | None,
@@ -483,7 +484,8 @@ def recorded_call_save(
     return activity
 
 
-@transaction.atomic
+# No savepoint of its own, as recorded_call_save.
+@transaction.atomic(savepoint=False)
 def missed_call_callback_plan(
     *, owner: User, client: Company | Contact | None, due_at: datetime, subject: str
 ) -> Activity:
@@ -509,7 +511,8 @@ def missed_call_callback_plan(
     return activity
 
 
-@transaction.atomic
+# No savepoint of its own, as recorded_call_save.
+@transaction.atomic(savepoint=False)
 def missed_call_callback_withdraw(activity: Activity) -> None:
     """The missed call was answered after all (its events came late): its callback, still planned, is cancelled."""
     locked = _lock(activity)

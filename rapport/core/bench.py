@@ -36,6 +36,9 @@ class BenchContext:
         return model._default_manager.using(self.database)
 
 
+RawBody = tuple[bytes, Mapping[str, str]]
+
+
 @dataclass(frozen=True)
 class BenchOperation:
     key: str
@@ -51,6 +54,9 @@ class BenchOperation:
     # function of the request's number (from 0, across the run) giving that request's fields, so a
     # write can alternate between two states and every request really changes something.
     data: Callable[[BenchContext], Callable[[int], Mapping[str, str]]] | None = None
+    # A machine's POST (a PBX's signed webhook): given the context once, a function of the request's number giving
+    # its raw body and headers. Sent as is, without a session or a CSRF token.
+    body: Callable[[BenchContext], Callable[[int], RawBody]] | None = None
     # A batch that takes seconds (statements for everyone) is timed over at most this many requests,
     # with as few warm-ups, whatever --requests says.
     requests: int | None = None

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -26,20 +26,13 @@ from rapport.clients.services import lead_from_call_create
 from rapport.core.phones import phone_parse
 from rapport.telephony.events import Event
 from rapport.telephony.matching import client_for_number
-from rapport.telephony.models import Call, CallEvent, EventType, Extension, Integration
+from rapport.telephony.models import Call, CallEvent, EventType, Integration
 
 
 @dataclass
 class IngestReport:
     stored: int = 0
     replayed: int = 0
-
-
-def _user_of(integration: Integration, extension: str) -> User | None:
-    if not extension:
-        return None
-    found = Extension.objects.filter(integration=integration, number=extension).select_related("user").first()
-    return found.user if found is not None else None
 
 
 def _number(call: Call, raw: str, region: str) -> None:
@@ -58,7 +51,7 @@ def _match(call: Call) -> None:
     call.contact = client if isinstance(client, Contact) else None
 
 
-def _apply(call: Call, event: Event, integration: Integration) -> None:
+def _apply(call: Call, event: Event, integration: Integration, extensions: dict[str, User]) -> None:
     # Matched when the number is first known, and again when the manager is: their own client wins.
     rematch = False
     if not call.number and event.client_number:
@@ -66,7 +59,7 @@ def _apply(call: Call, event: Event, integration: Integration) -> None:
         rematch = True
     if event.extension and not call.extension:
         call.extension = event.extension
-        call.user = _user_of(integration, event.extension)
+        call.user = extensions.get(event.extension)
         rematch = rematch or call.user is not None
     if rematch and call.number:
         _match(call)
@@ -181,27 +174,56 @@ def _callback(call: Call, integration: Integration) -> None:
     )
 
 
-@transaction.atomic
-def event_ingest(integration: Integration, event: Event) -> Call | None:
-    """Store one event and apply it to its call; None when it was stored before (a replay)."""
-    _stored, created = CallEvent.objects.get_or_create(
-        integration=integration,
-        event_id=event.event_id,
-        defaults={
-            "call_id": event.call_id,
-            "type": event.type,
-            "occurred_at": event.at,
-            "payload": event.as_payload(),
-        },
-    )
-    if not created:
+class _ReplayedError(Exception):
+    """The event was stored before: its transaction is rolled back, and nothing changes."""
+
+
+def _extensions(integration: Integration) -> dict[str, User]:
+    """The integration's extension map, read once per request (a PBX's batch shares it)."""
+    return {extension.number: extension.user for extension in integration.extensions.select_related("user")}
+
+
+def event_ingest(integration: Integration, event: Event, extensions: dict[str, User] | None = None) -> Call | None:
+    """Store one event and apply it to its call; None when it was stored before (a replay).
+
+    The event's row goes in first, unguarded: the unique (integration, event id) refuses a replay
+    at once, which costs no look-up beforehand and rolls back the little done.
+    """
+    if extensions is None:
+        extensions = _extensions(integration)
+    try:
+        with transaction.atomic():
+            try:
+                CallEvent.objects.create(
+                    integration=integration,
+                    event_id=event.event_id,
+                    call_id=event.call_id,
+                    type=event.type,
+                    occurred_at=event.at,
+                    payload=event.as_payload(),
+                )
+            except IntegrityError:
+                raise _ReplayedError from None
+            return _call_update(integration, event, extensions)
+    except _ReplayedError:
         return None
-    call, _new = Call.objects.select_for_update().get_or_create(
-        integration=integration,
-        call_id=event.call_id,
-        defaults={"direction": event.direction, "started_at": event.at},
+
+
+def _call_update(integration: Integration, event: Event, extensions: dict[str, User]) -> Call:
+    # Locked for the rest of the transaction (the call's own row only: its client and manager come joined).
+    locked = Call.objects.select_for_update(of=("self",)).select_related(
+        "company__owner", "contact__owner", "user", "activity"
     )
-    _apply(call, event, integration)
+    call = locked.filter(integration=integration, call_id=event.call_id).first()
+    if call is None:
+        try:
+            with transaction.atomic():
+                call = Call.objects.create(
+                    integration=integration, call_id=event.call_id, direction=event.direction, started_at=event.at
+                )
+        except IntegrityError:  # another event of the same new call, at the same moment: its row is the call
+            call = locked.get(integration=integration, call_id=event.call_id)
+    _apply(call, event, integration, extensions)
     # Once ended, the call goes on the timeline, and a later event (a late "answered") brings it up to date. A missed
     # incoming call does not: nobody talked, and its callback, a planned call, is what the timeline shows.
     if call.ended_at is not None:
@@ -217,8 +239,9 @@ def event_ingest(integration: Integration, event: Event) -> Call | None:
 def events_ingest(integration: Integration, events: list[Event]) -> IngestReport:
     """Each event on its own: one that fails does not undo the others, and a retry stores only what is missing."""
     report = IngestReport()
+    extensions = _extensions(integration)
     for event in events:
-        if event_ingest(integration, event) is None:
+        if event_ingest(integration, event, extensions) is None:
             report.replayed += 1
         else:
             report.stored += 1

@@ -345,6 +345,7 @@ class Call:
     method: str
     path: str
     fields: Callable[[int], Mapping[str, str]] | None = None
+    body: Callable[[int], bench.RawBody] | None = None
     _numbers: Iterator[int] = field(default_factory=itertools.count, repr=False)
 
     def __str__(self) -> str:
@@ -352,7 +353,10 @@ class Call:
 
     def send(self, client: httpx.Client) -> float:
         # next() on a count is atomic under the GIL: concurrent clients never get the same number.
-        data = self.fields(next(self._numbers)) if self.fields is not None else None
+        number = next(self._numbers)
+        if self.body is not None:
+            return server_ms(client, self.path, method=self.method, raw=self.body(number))
+        data = self.fields(number) if self.fields is not None else None
         return server_ms(client, self.path, method=self.method, data=data)
 
 
@@ -360,10 +364,11 @@ def bench_call(operation: bench.BenchOperation, context: bench.BenchContext) -> 
     method = operation.method.upper()
     if method not in {"GET", "POST"}:
         raise CommandError(f"operation {operation.key!r}: only GET and POST are timed, not {operation.method!r}.")
-    if method == "POST" and not operation.user:
+    if method == "POST" and not operation.user and operation.body is None:
         raise CommandError(f"operation {operation.key!r}: a POST needs a signed-in user (for its CSRF token).")
     fields = operation.data(context) if operation.data is not None else None
-    return Call(method=method, path=operation.path(context), fields=fields)
+    body = operation.body(context) if operation.body is not None else None
+    return Call(method=method, path=operation.path(context), fields=fields, body=body)
 
 
 class Harness:
@@ -451,15 +456,25 @@ def shares(requests: int, parts: int = THREADS) -> list[int]:
     return [requests // parts + (1 if index < requests % parts else 0) for index in range(parts)]
 
 
-def server_ms(client: httpx.Client, path: str, *, method: str = "GET", data: Mapping[str, str] | None = None) -> float:
+def server_ms(
+    client: httpx.Client,
+    path: str,
+    *,
+    method: str = "GET",
+    data: Mapping[str, str] | None = None,
+    raw: bench.RawBody | None = None,
+) -> float:
     """Ask for `path` and return the server's own time for it, in milliseconds; anything but 200 fails the run.
 
-    A POST sends `data` as a form, with the CSRF token of the signed-in session's cookie.
+    A POST sends `data` as a form, with the CSRF token of the signed-in session's cookie, or a `raw` body with
+    its own headers, as a machine posts.
     """
     request = f"{method} {path}"
     try:
         if method == "GET":
             response = client.get(path)
+        elif raw is not None:
+            response = client.request(method, path, content=raw[0], headers=dict(raw[1]))
         else:
             headers = {"X-CSRFToken": client.cookies.get("csrftoken") or ""}
             response = client.request(method, path, data=dict(data or {}), headers=headers)
