@@ -146,9 +146,7 @@ def ami_blocks(call: MorningCall, start: datetime, extension: str) -> list[bytes
         dest["DestUniqueid"] = f"{uid}2"
         opening = [
             _block(Event="Newchannel", Timestamp=stamp(0), **first, Exten=call.number),
-            _block(
-                Event="DialBegin", Timestamp=stamp(1), **first, **dest, DialString=f"trunk/{call.number}"
-            ),
+            _block(Event="DialBegin", Timestamp=stamp(1), **first, **dest, DialString=f"trunk/{call.number}"),
         ]
         bridged = []
     if call.answered:
