@@ -9,7 +9,7 @@ when it ended without being answered — so a late "answered" turns a "missed" c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -178,19 +178,27 @@ class _ReplayedError(Exception):
     """The event was stored before: its transaction is rolled back, and nothing changes."""
 
 
-def _extensions(integration: Integration) -> dict[str, User]:
-    """The integration's extension map, read once per request (a PBX's batch shares it)."""
-    return {extension.number: extension.user for extension in integration.extensions.select_related("user")}
+@dataclass
+class _Batch:
+    """What the events of one request share: the extension map, read once, and the calls already read (and locked:
+    the batch is one transaction), so a call's second event does not read it again."""
+
+    extensions: dict[str, User]
+    calls: dict[str, Call] = field(default_factory=dict)
 
 
-def event_ingest(integration: Integration, event: Event, extensions: dict[str, User] | None = None) -> Call | None:
+def _batch(integration: Integration) -> _Batch:
+    return _Batch({extension.number: extension.user for extension in integration.extensions.select_related("user")})
+
+
+def event_ingest(integration: Integration, event: Event, batch: _Batch | None = None) -> Call | None:
     """Store one event and apply it to its call; None when it was stored before (a replay).
 
     The event's row goes in first, unguarded: the unique (integration, event id) refuses a replay
     at once, which costs no look-up beforehand and rolls back the little done.
     """
-    if extensions is None:
-        extensions = _extensions(integration)
+    if batch is None:
+        batch = _batch(integration)
     try:
         with transaction.atomic():
             try:
@@ -204,17 +212,22 @@ def event_ingest(integration: Integration, event: Event, extensions: dict[str, U
                 )
             except IntegrityError:
                 raise _ReplayedError from None
-            return _call_update(integration, event, extensions)
+            return _call_update(integration, event, batch)
     except _ReplayedError:
         return None
 
 
-def _call_update(integration: Integration, event: Event, extensions: dict[str, User]) -> Call:
+def _call_update(integration: Integration, event: Event, batch: _Batch) -> Call:
     # Locked for the rest of the transaction (the call's own row only: its client and manager come joined).
-    locked = Call.objects.select_for_update(of=("self",)).select_related(
-        "company__owner", "contact__owner", "user", "activity"
+    # No ordering: building the model's default one cost more than the query itself.
+    locked = (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("company__owner", "contact__owner", "user", "activity")
+        .order_by()
     )
-    call = locked.filter(integration=integration, call_id=event.call_id).first()
+    call = batch.calls.get(event.call_id) or next(
+        iter(locked.filter(integration=integration, call_id=event.call_id)[:1]), None
+    )
     if call is None:
         try:
             with transaction.atomic():
@@ -223,7 +236,7 @@ def _call_update(integration: Integration, event: Event, extensions: dict[str, U
                 )
         except IntegrityError:  # another event of the same new call, at the same moment: its row is the call
             call = locked.get(integration=integration, call_id=event.call_id)
-    _apply(call, event, integration, extensions)
+    _apply(call, event, integration, batch.extensions)
     # Once ended, the call goes on the timeline, and a later event (a late "answered") brings it up to date. A missed
     # incoming call does not: nobody talked, and its callback, a planned call, is what the timeline shows.
     if call.ended_at is not None:
@@ -233,15 +246,19 @@ def _call_update(integration: Integration, event: Event, extensions: dict[str, U
         _record(call, integration)
     _callback(call, integration)
     call.save()
+    batch.calls[event.call_id] = call
     return call
 
 
+@transaction.atomic
 def events_ingest(integration: Integration, events: list[Event]) -> IngestReport:
-    """Each event on its own: one that fails does not undo the others, and a retry stores only what is missing."""
+    """A PBX's batch, committed once: each event in a savepoint of its own, so a replayed one undoes nothing of the
+    others, and one commit (one write to disk) serves them all. A failure answers the PBX with an error and stores
+    nothing of the batch; its retry stores what is missing."""
     report = IngestReport()
-    extensions = _extensions(integration)
+    batch = _batch(integration)
     for event in events:
-        if event_ingest(integration, event, extensions) is None:
+        if event_ingest(integration, event, batch) is None:
             report.replayed += 1
         else:
             report.stored += 1

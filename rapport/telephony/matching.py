@@ -22,7 +22,11 @@ NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def _points(e164: str, raw: str) -> list[ContactPoint]:
-    phones = ContactPoint.objects.filter(kind=ContactPointKind.PHONE).select_related("company__owner", "contact__owner")
+    phones = (
+        ContactPoint.objects.filter(kind=ContactPointKind.PHONE)
+        .select_related("company", "contact")
+        .order_by()  # which of the few found wins is decided below
+    )
     if e164:
         exact = list(phones.filter(normalized=e164)[:CANDIDATES])
         if exact:
