@@ -17,6 +17,9 @@ SETTINGS_ROUTES: set[str] = {
     # test_settings.py::test_only_admins_open_and_post_the_settings, ::test_extensions_map_to_people_and_move_…
     "telephony:extension-add",
     "telephony:extension-remove",
+    # rapport/telephony/tests/test_cdr.py::test_only_admins_upload_call_records,
+    # ::test_an_admin_uploads_a_master_csv_and_reads_what_went_in
+    "telephony:cdr-upload",
 }
 
 SCREEN_POP_ROUTES: set[str] = {

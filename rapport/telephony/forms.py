@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rapport.accounts.models import User
+from rapport.core.imports import ImportForm
 from rapport.telephony.models import Integration
 from rapport.telephony.services import ANSWERING_ROLES
 
@@ -55,3 +56,28 @@ class ExtensionForm(forms.Form):
         super().__init__(*args, **kwargs)
         person: forms.ModelChoiceField[User] = self.fields["user"]  # type: ignore[assignment]
         person.queryset = answering_people()
+
+
+class CdrImportForm(ImportForm):
+    """A CDR file; without a mapping it is Asterisk's Master.csv, with one a CSV whose header it names."""
+
+    mapping = forms.CharField(
+        label=_("Column mapping"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "call_id=Call ID\nstart=Started\nfrom=From\nto=To"}),
+        help_text=_("Empty for Asterisk's Master.csv. Otherwise one line per field: field=column of your file."),
+    )
+
+    def clean_mapping(self) -> dict[str, str] | None:
+        lines = [line.strip() for line in str(self.cleaned_data.get("mapping") or "").splitlines() if line.strip()]
+        if not lines:
+            return None
+        mapping = {}
+        for line in lines:
+            name, sign, column = line.partition("=")
+            if not sign or not name.strip() or not column.strip():
+                raise forms.ValidationError(
+                    _("“%(line)s”: write each line as field=column, e.g. call_id=Call ID.") % {"line": line}
+                )
+            mapping[name.strip()] = column.strip()
+        return mapping

@@ -6,6 +6,7 @@ Plain forms that post and come back with a message; every write is a service in
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -23,8 +24,12 @@ from rapport.accounts import access
 from rapport.core.forms import apply_validation_error
 from rapport.core.http import RapportRequest
 from rapport.telephony import services
-from rapport.telephony.forms import ExtensionForm, IntegrationForm
+from rapport.telephony.cdr import CdrError, CdrReport, cdr_import
+from rapport.telephony.forms import CdrImportForm, ExtensionForm, IntegrationForm
 from rapport.telephony.models import Extension, Integration
+
+# A file with more bad rows than this is wrong as a whole: the first ones say how.
+CDR_ERRORS_SHOWN = 50
 
 
 def _admin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -85,11 +90,16 @@ def _edit_page(
     form: IntegrationForm,
     extension_form: ExtensionForm,
     status: int = 200,
+    cdr_form: CdrImportForm | None = None,
+    cdr_report: CdrReport | None = None,
 ) -> HttpResponse:
     context = {
         "integration": integration,
         "form": form,
         "extension_form": extension_form,
+        "cdr_form": cdr_form or CdrImportForm(),
+        "cdr_report": cdr_report,
+        "cdr_errors_shown": cdr_report.errors[:CDR_ERRORS_SHOWN] if cdr_report else [],
         "extensions": integration.extensions.select_related("user").order_by("number"),
         "webhook_url": _webhook_url(request, integration),
     }
@@ -146,3 +156,31 @@ def extension_remove(request: RapportRequest, extension_id: int) -> HttpResponse
     services.extension_remove(by=request.user, extension=extension)
     messages.success(request, _("Extension %(number)s removed.") % {"number": extension.number})
     return redirect(f"{reverse('telephony:integration-edit', args=[extension.integration_id])}#extensions")
+
+
+@require_POST
+@_admin
+def cdr_upload(request: RapportRequest, integration_id: int) -> HttpResponse:
+    """Import a CDR file; importing it again adds nothing, so there is no dry run: the report says what went in."""
+    integration = get_object_or_404(Integration, pk=integration_id)
+    cdr_form = CdrImportForm(request.POST, request.FILES)
+    report = None
+    if cdr_form.is_valid():
+        # A caller's name in another encoding (old trunks) must not stop the import: it only blurs that name.
+        text = cdr_form.cleaned_data["file"].read().decode("utf-8-sig", errors="replace")
+        try:
+            report = cdr_import(
+                integration=integration, file=io.StringIO(text), mapping=cdr_form.cleaned_data["mapping"]
+            )
+        except CdrError as error:
+            cdr_form.add_error("mapping", str(error))
+    status = 422 if cdr_form.errors else 200
+    return _edit_page(
+        request,
+        integration,
+        IntegrationForm(instance=integration),
+        ExtensionForm(),
+        status=status,
+        cdr_form=cdr_form if cdr_form.errors else CdrImportForm(),
+        cdr_report=report,
+    )

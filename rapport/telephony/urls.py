@@ -16,5 +16,6 @@ urlpatterns = [
     path("settings/<int:integration_id>/", settings_views.integration_edit, name="integration-edit"),
     path("settings/<int:integration_id>/secret/", settings_views.integration_secret_renew, name="integration-secret"),
     path("settings/<int:integration_id>/extensions/", settings_views.extension_add, name="extension-add"),
+    path("settings/<int:integration_id>/cdr/", settings_views.cdr_upload, name="cdr-upload"),
     path("settings/extensions/<int:extension_id>/remove/", settings_views.extension_remove, name="extension-remove"),
 ]

@@ -10,8 +10,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.http import HttpResponse
+from django.test import Client as DjangoClient
+from django.urls import reverse
 from django.utils import timezone
 
 from rapport.accounts.models import User
@@ -334,3 +338,47 @@ def test_an_answered_call_with_no_answer_time_is_answered_when_the_talk_began(pb
 
     call = Call.objects.get()
     assert call.answered_at == call.ended_at - timedelta(seconds=154)  # type: ignore[operator]
+
+
+# ---- The upload on the integration's settings page (admins) -------------------------------------------------------
+
+
+def upload(client: DjangoClient, pbx: Integration, text: str, mapping: str = "") -> HttpResponse:
+    file = SimpleUploadedFile("Master.csv", text.encode(), content_type="text/csv")
+    url = reverse("telephony:cdr-upload", args=[pbx.pk])
+    return client.post(url, {"file": file, "mapping": mapping})  # type: ignore[return-value]
+
+
+def test_an_admin_uploads_a_master_csv_and_reads_what_went_in(
+    pbx: Integration, acme: Company, bob: Contact, globex: Company, as_admin: DjangoClient
+) -> None:
+    page = upload(as_admin, pbx, MORNING).content.decode()
+
+    assert "4 rows read: 3 calls imported, 0 imported before, 1 internal calls skipped." in page
+    assert Call.objects.count() == 3
+    again = upload(as_admin, pbx, MORNING).content.decode()
+    assert "4 rows read: 0 calls imported, 3 imported before, 1 internal calls skipped." in again
+    assert Call.objects.count() == 3
+
+
+def test_an_upload_with_a_mapping_and_its_mistakes_told_by_the_field(
+    pbx: Integration, acme: Company, as_admin: DjangoClient
+) -> None:
+    bad = upload(as_admin, pbx, GENERIC, mapping="call_id Call")
+    assert bad.status_code == 422
+    assert 'id="id_mapping-error"' in bad.content.decode()
+
+    unknown = upload(as_admin, pbx, GENERIC, mapping="call_id=Nope\nstart=Start\nfrom=From\nto=To")
+    assert unknown.status_code == 422
+    assert "The file has no column" in unknown.content.decode()
+    assert Call.objects.count() == 0
+
+    mapping = "\n".join(f"{field}={column}" for field, column in MAPPING.items())
+    good = upload(as_admin, pbx, GENERIC, mapping=mapping)
+    assert good.status_code == 200
+    assert "2 rows read: 2 calls imported" in good.content.decode()
+
+
+def test_only_admins_upload_call_records(pbx: Integration, as_manager: DjangoClient) -> None:
+    assert upload(as_manager, pbx, MORNING).status_code == 403
+    assert Call.objects.count() == 0
