@@ -1,7 +1,8 @@
 """Call events into calls: stored once, applied in any order.
 
 Each event is stored under its (integration, event id); one already there is a replay and
-changes nothing. A new one is applied to its call, created by whichever event comes first.
+changes nothing. New ones are applied to their call, created by whichever event comes first;
+the events of one call that come together are applied together.
 Every rule below gives the same call whatever order the events arrive in: the start is the
 earliest moment any event names, the answer the earliest "answered", and a call is missed
 when it ended without being answered — so a late "answered" turns a "missed" call back.
@@ -33,6 +34,7 @@ from rapport.telephony.models import Call, CallEvent, EventType, Integration
 class IngestReport:
     stored: int = 0
     replayed: int = 0
+    calls: list[Call] = field(default_factory=list)  # the calls the new events changed
 
 
 def _number(call: Call, raw: str, region: str) -> None:
@@ -174,50 +176,66 @@ def _callback(call: Call, integration: Integration) -> None:
     )
 
 
-class _ReplayedError(Exception):
-    """The event was stored before: its transaction is rolled back, and nothing changes."""
+def _extensions(integration: Integration) -> dict[str, User]:
+    """The integration's extension map, read once a request."""
+    return {extension.number: extension.user for extension in integration.extensions.select_related("user")}
 
 
-@dataclass
-class _Batch:
-    """What the events of one request share: the extension map, read once, and the calls already read (and locked:
-    the batch is one transaction), so a call's second event does not read it again."""
-
-    extensions: dict[str, User]
-    calls: dict[str, Call] = field(default_factory=dict)
-
-
-def _batch(integration: Integration) -> _Batch:
-    return _Batch({extension.number: extension.user for extension in integration.extensions.select_related("user")})
-
-
-def event_ingest(integration: Integration, event: Event, batch: _Batch | None = None) -> Call | None:
-    """Store one event and apply it to its call; None when it was stored before (a replay).
-
-    The event's row goes in first, unguarded: the unique (integration, event id) refuses a replay
-    at once, which costs no look-up beforehand and rolls back the little done.
-    """
-    if batch is None:
-        batch = _batch(integration)
+def _new_events(integration: Integration, events: list[Event]) -> list[Event] | None:
+    """Store the events not stored before, in one statement, and return them in their order; None when another
+    delivery stored some of them in the meantime (the batch then goes one event at a time)."""
+    known = stored_before(integration, events)
+    fresh = []
+    for event in events:
+        if event.event_id not in known:
+            known.add(event.event_id)  # the same id twice in one batch is a replay too
+            fresh.append(event)
     try:
         with transaction.atomic():
-            try:
-                CallEvent.objects.create(
-                    integration=integration,
-                    event_id=event.event_id,
-                    call_id=event.call_id,
-                    type=event.type,
-                    occurred_at=event.at,
-                    payload=event.as_payload(),
-                )
-            except IntegrityError:
-                raise _ReplayedError from None
-            return _call_update(integration, event, batch)
-    except _ReplayedError:
+            CallEvent.objects.bulk_create(_row(integration, event) for event in fresh)
+    except IntegrityError:
         return None
+    return fresh
 
 
-def _call_update(integration: Integration, event: Event, batch: _Batch) -> Call:
+def stored_before(integration: Integration, events: list[Event]) -> set[str]:
+    """The ids of these events already stored (one query)."""
+    ids = {event.event_id for event in events}
+    return set(
+        CallEvent.objects.filter(integration=integration, event_id__in=ids)
+        .order_by()
+        .values_list("event_id", flat=True)
+    )
+
+
+def _row(integration: Integration, event: Event) -> CallEvent:
+    return CallEvent(
+        integration=integration,
+        event_id=event.event_id,
+        call_id=event.call_id,
+        type=event.type,
+        occurred_at=event.at,
+        payload=event.as_payload(),
+    )
+
+
+def _one_by_one(integration: Integration, events: list[Event], extensions: dict[str, User]) -> list[Call | None]:
+    """Each event in a savepoint of its own: its row refuses a replay, which undoes nothing of the others."""
+    calls: list[Call | None] = []
+    for event in events:
+        try:
+            with transaction.atomic():
+                _row(integration, event).save()
+        except IntegrityError:
+            calls.append(None)
+            continue
+        calls.append(_call_update(integration, [event], extensions))
+    return calls
+
+
+def _call_update(integration: Integration, events: list[Event], extensions: dict[str, User]) -> Call:
+    """Apply a call's new events (as many as came together) and bring its timeline, lead and callback up to date."""
+    first = events[0]
     # Locked for the rest of the transaction (the call's own row only: its client and manager come joined).
     # No ordering: building the model's default one cost more than the query itself.
     locked = (
@@ -225,41 +243,51 @@ def _call_update(integration: Integration, event: Event, batch: _Batch) -> Call:
         .select_related("company__owner", "contact__owner", "user", "activity")
         .order_by()
     )
-    call = batch.calls.get(event.call_id) or next(
-        iter(locked.filter(integration=integration, call_id=event.call_id)[:1]), None
-    )
+    call = next(iter(locked.filter(integration=integration, call_id=first.call_id)[:1]), None)
     if call is None:
         try:
             with transaction.atomic():
                 call = Call.objects.create(
-                    integration=integration, call_id=event.call_id, direction=event.direction, started_at=event.at
+                    integration=integration,
+                    call_id=first.call_id,
+                    direction=first.direction,
+                    started_at=min(event.at for event in events),
                 )
-        except IntegrityError:  # another event of the same new call, at the same moment: its row is the call
-            call = locked.get(integration=integration, call_id=event.call_id)
-    _apply(call, event, integration, batch.extensions)
+        except IntegrityError:  # another delivery of the same new call, at the same moment: its row is the call
+            call = locked.get(integration=integration, call_id=first.call_id)
+    for event in events:
+        _apply(call, event, integration, extensions)
     # Once ended, the call goes on the timeline, and a later event (a late "answered") brings it up to date. A missed
     # incoming call does not: nobody talked, and its callback, a planned call, is what the timeline shows.
     if call.ended_at is not None:
         _lead(call)
     missed_incoming = call.missed and call.direction == Direction.IN
-    if call.ended_at is not None and event.type != EventType.RECORDING and not missed_incoming:
+    news = any(event.type != EventType.RECORDING for event in events)
+    if call.ended_at is not None and news and not missed_incoming:
         _record(call, integration)
     _callback(call, integration)
     call.save()
-    batch.calls[event.call_id] = call
     return call
 
 
 @transaction.atomic
 def events_ingest(integration: Integration, events: list[Event]) -> IngestReport:
-    """A PBX's batch, committed once: each event in a savepoint of its own, so a replayed one undoes nothing of the
-    others, and one commit (one write to disk) serves them all. A failure answers the PBX with an error and stores
-    nothing of the batch; its retry stores what is missing."""
-    report = IngestReport()
-    batch = _batch(integration)
-    for event in events:
-        if event_ingest(integration, event, batch) is None:
-            report.replayed += 1
-        else:
-            report.stored += 1
-    return report
+    """A PBX's batch, committed once (one write to disk): the new events stored in one statement, then each call
+    brought up to date once with all its new events. A failure answers the PBX with an error and stores nothing of
+    the batch; its retry stores what is missing."""
+    extensions = _extensions(integration)
+    fresh = _new_events(integration, events)
+    if fresh is None:
+        calls = [call for call in _one_by_one(integration, events, extensions) if call is not None]
+        return IngestReport(stored=len(calls), replayed=len(events) - len(calls), calls=calls)
+    by_call: dict[str, list[Event]] = {}
+    for event in fresh:
+        by_call.setdefault(event.call_id, []).append(event)
+    calls = [_call_update(integration, group, extensions) for group in by_call.values()]
+    return IngestReport(stored=len(fresh), replayed=len(events) - len(fresh), calls=calls)
+
+
+def event_ingest(integration: Integration, event: Event) -> Call | None:
+    """Store one event and apply it to its call; None when it was stored before (a replay)."""
+    report = events_ingest(integration, [event])
+    return report.calls[0] if report.calls else None

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from rapport.accounts.models import User
-from rapport.telephony import signing
+from rapport.telephony import ingest, signing
+from rapport.telephony.events import Event
+from rapport.telephony.ingest import events_ingest
 from rapport.telephony.models import Call, CallEvent, Integration
 
 URL = "/telephony/office-pbx/events"
@@ -160,3 +164,21 @@ def test_a_signed_in_person_is_no_pbx(pbx: Integration, admin_user: User) -> Non
 
 def test_only_post_is_answered(pbx: Integration) -> None:
     assert Client().get(URL).status_code == 405
+
+
+def test_a_batch_colliding_with_another_delivery_goes_one_event_at_a_time(
+    pbx: Integration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = timezone.now() - timedelta(minutes=5)
+    ringing = Event("e1", "c1", "ringing", "in", at, "+12015550123", "", extension="101")
+    answered = Event("e2", "c1", "answered", "in", at + timedelta(seconds=3), "+12015550123", "", extension="101")
+    ended = Event("e3", "c1", "ended", "in", at + timedelta(seconds=60), "+12015550123", "", duration=57)
+    events_ingest(pbx, [ringing])
+    # Another delivery stored "e1" after this one looked (its look-up saw nothing): the batch's insert collides.
+    monkeypatch.setattr(ingest, "stored_before", lambda integration, events: set())
+
+    report = events_ingest(pbx, [ringing, answered, ended])
+
+    assert (report.stored, report.replayed) == (2, 1)
+    call = Call.objects.get()
+    assert (call.answered_at, call.duration, CallEvent.objects.count()) == (answered.at, 57, 3)

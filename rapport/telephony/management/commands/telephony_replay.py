@@ -22,10 +22,10 @@ def _landed(call: Call) -> str:
     if call.activity is not None:
         parts.append(f"→ {where}: “{call.activity.subject}”, {call.activity.duration or 0} min")
     elif call.missed:
-        parts.append(f"→ missed, {where}")
+        parts.append(f"→ missed, from {client.display_name if client is not None else 'a hidden number'}")
     if call.callback is not None:
         state = "done by the call back" if call.callback.status == ActivityStatus.DONE else "planned"
-        parts.append(f"; callback for {call.callback.owner.display_name}: {state}")
+        parts[-1] += f"; callback for {call.callback.owner.display_name}: {state}"
     return " ".join(parts)
 
 
