@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from rapport.accounts.models import User
-from rapport.activities.models import Activity
+from rapport.activities.models import Activity, Outcome
 from rapport.clients import services
 from rapport.clients.models import Company
 from rapport.clients.services import PointInput
@@ -55,6 +55,8 @@ def pbx_sends(base_url: str, integration: Integration, *events: tuple[str, int])
 
 @pytest.fixture
 def office(personas: dict[str, User]) -> Integration:
+    # A browser test's database is emptied after each test, the default outcomes with it.
+    Outcome.objects.get_or_create(kind="call", name="Taken into work")
     integration = Integration.objects.create(name="office-pbx", region="US")
     Extension.objects.create(integration=integration, number="101", user=personas["manager"])
     services.company_create(
