@@ -181,20 +181,16 @@ def _extensions(integration: Integration) -> dict[str, User]:
     return {extension.number: extension.user for extension in integration.extensions.select_related("user")}
 
 
-def _new_events(integration: Integration, events: list[Event]) -> list[Event] | None:
-    """Store the events not stored before, in one statement, and return them in their order; None when another
-    delivery stored some of them in the meantime (the batch then goes one event at a time)."""
+def _new_events(integration: Integration, events: list[Event]) -> list[Event]:
+    """Store the events not stored before, in one statement, and return them in their order. Unguarded: should
+    another delivery store one of them in between, the IntegrityError sends the batch one event at a time."""
     known = stored_before(integration, events)
     fresh = []
     for event in events:
         if event.event_id not in known:
             known.add(event.event_id)  # the same id twice in one batch is a replay too
             fresh.append(event)
-    try:
-        with transaction.atomic():
-            CallEvent.objects.bulk_create(_row(integration, event) for event in fresh)
-    except IntegrityError:
-        return None
+    CallEvent.objects.bulk_create(_row(integration, event) for event in fresh)
     return fresh
 
 
@@ -219,42 +215,60 @@ def _row(integration: Integration, event: Event) -> CallEvent:
     )
 
 
-def _one_by_one(integration: Integration, events: list[Event], extensions: dict[str, User]) -> list[Call | None]:
+@transaction.atomic
+def _together(integration: Integration, events: list[Event]) -> IngestReport:
+    """The batch in one transaction without savepoints: the new events stored in one statement, then each call
+    brought up to date once with all its new events."""
+    extensions = _extensions(integration)
+    fresh = _new_events(integration, events)
+    by_call: dict[str, list[Event]] = {}
+    for event in fresh:
+        by_call.setdefault(event.call_id, []).append(event)
+    calls = [_call_update(integration, group, extensions, guarded=False) for group in by_call.values()]
+    return IngestReport(stored=len(fresh), replayed=len(events) - len(fresh), calls=calls)
+
+
+@transaction.atomic
+def _one_by_one(integration: Integration, events: list[Event]) -> IngestReport:
     """Each event in a savepoint of its own: its row refuses a replay, which undoes nothing of the others."""
-    calls: list[Call | None] = []
+    extensions = _extensions(integration)
+    report = IngestReport()
     for event in events:
         try:
             with transaction.atomic():
                 _row(integration, event).save()
         except IntegrityError:
-            calls.append(None)
+            report.replayed += 1
             continue
-        calls.append(_call_update(integration, [event], extensions))
-    return calls
+        report.stored += 1
+        report.calls.append(_call_update(integration, [event], extensions, guarded=True))
+    return report
 
 
-def _call_update(integration: Integration, events: list[Event], extensions: dict[str, User]) -> Call:
+def _call_update(integration: Integration, events: list[Event], extensions: dict[str, User], *, guarded: bool) -> Call:
     """Apply a call's new events (as many as came together) and bring its timeline, lead and callback up to date."""
     first = events[0]
-    # Locked for the rest of the transaction (the call's own row only: its client and manager come joined).
-    # No ordering: building the model's default one cost more than the query itself.
-    locked = (
-        Call.objects.select_for_update(of=("self",))
-        .select_related("company__owner", "contact__owner", "user", "activity")
-        .order_by()
-    )
+    # Locked for the rest of the transaction. Nothing joined: most calls are new, and building the columns of a
+    # client, its owner and an activity cost more than the query itself; a later event reads what it needs. No
+    # ordering, for the same reason.
+    locked = Call.objects.select_for_update().order_by()
     call = next(iter(locked.filter(integration=integration, call_id=first.call_id)[:1]), None)
     if call is None:
-        try:
-            with transaction.atomic():
-                call = Call.objects.create(
-                    integration=integration,
-                    call_id=first.call_id,
-                    direction=first.direction,
-                    started_at=min(event.at for event in events),
-                )
-        except IntegrityError:  # another delivery of the same new call, at the same moment: its row is the call
-            call = locked.get(integration=integration, call_id=first.call_id)
+        new_call = Call(
+            integration=integration,
+            call_id=first.call_id,
+            direction=first.direction,
+            started_at=min(event.at for event in events),
+        )
+        if not guarded:
+            new_call.save()  # another delivery making the same call in between: IntegrityError, one at a time
+        else:
+            try:
+                with transaction.atomic():
+                    new_call.save()
+            except IntegrityError:  # another delivery of the same new call, at the same moment: its row is the call
+                new_call = locked.get(integration=integration, call_id=first.call_id)
+        call = new_call
     for event in events:
         _apply(call, event, integration, extensions)
     # Once ended, the call goes on the timeline, and a later event (a late "answered") brings it up to date. A missed
@@ -270,21 +284,14 @@ def _call_update(integration: Integration, events: list[Event], extensions: dict
     return call
 
 
-@transaction.atomic
 def events_ingest(integration: Integration, events: list[Event]) -> IngestReport:
-    """A PBX's batch, committed once (one write to disk): the new events stored in one statement, then each call
-    brought up to date once with all its new events. A failure answers the PBX with an error and stores nothing of
-    the batch; its retry stores what is missing."""
-    extensions = _extensions(integration)
-    fresh = _new_events(integration, events)
-    if fresh is None:
-        calls = [call for call in _one_by_one(integration, events, extensions) if call is not None]
-        return IngestReport(stored=len(calls), replayed=len(events) - len(calls), calls=calls)
-    by_call: dict[str, list[Event]] = {}
-    for event in fresh:
-        by_call.setdefault(event.call_id, []).append(event)
-    calls = [_call_update(integration, group, extensions) for group in by_call.values()]
-    return IngestReport(stored=len(fresh), replayed=len(events) - len(fresh), calls=calls)
+    """A PBX's batch, committed once (one write to disk). A failure answers the PBX with an error and stores nothing
+    of the batch; its retry stores what is missing."""
+    try:
+        return _together(integration, events)
+    except IntegrityError:
+        # Another delivery stored some of these events, or made one of their calls, since this one looked.
+        return _one_by_one(integration, events)
 
 
 def event_ingest(integration: Integration, event: Event) -> Call | None:

@@ -4,7 +4,9 @@ stream (or polled, where the browser has no EventSource); after the call one cli
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,6 +18,7 @@ from rapport.activities.models import Activity, Outcome
 from rapport.clients import services
 from rapport.clients.models import Company
 from rapport.clients.services import PointInput
+from rapport.telephony import pop_views
 from rapport.telephony.models import Extension, Integration
 from rapport.telephony.signing import signed_headers
 from rapport.telephony.tests.test_ami import PASSWORD, FakeAsterisk, Session
@@ -51,6 +54,16 @@ def pbx_sends(base_url: str, integration: Integration, *events: tuple[str, int])
     )
     with urllib.request.urlopen(request) as answer:  # noqa: S310
         assert answer.status == 200
+
+
+@pytest.fixture(autouse=True)
+def short_streams(page: Page, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Streams of two seconds, ended before the next test: the live server shares one SQLite connection between its
+    threads, and a stream still asking would lock the next test's tables as its database is emptied."""
+    monkeypatch.setattr(pop_views, "STREAM_SECONDS", 2)
+    yield
+    page.goto("about:blank")
+    time.sleep(pop_views.STREAM_SECONDS + 1)
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.fill("#id_password", PASSWORD)
     page.click("#login-form button[type=submit]")
     expect(page.locator("#topbar")).to_be_visible()
+    # The scripts (deferred) have run: typed keys reach htmx, not a page still starting.
+    page.wait_for_load_state("load")
 
 
 def test_admin_journey_through_every_section(page: Page, live_server, personas: dict[str, User]) -> None:  # type: ignore[no-untyped-def]

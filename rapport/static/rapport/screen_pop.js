@@ -26,12 +26,21 @@
     box.replaceChildren();
   });
 
+  // A person without an extension is not asked again on every page for a while (an admin may give them one).
+  const NO_EXTENSION = "rapport.screenPop.noExtensionSince";
+  const REMEMBER_MS = 10 * 60 * 1000;
+  const noExtensionSince = Number(sessionStorage.getItem(NO_EXTENSION) || 0);
+  const takesNoCalls = Date.now() - noExtensionSince < REMEMBER_MS;
+
   // 286 (htmx's "stop polling"): this person has no extension; anything else but 200 is tried again later.
   const poll = () => {
     polling = true;
     fetch(box.dataset.pollUrl, { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then((response) => {
-        if (response.status === 286) return null;
+        if (response.status === 286) {
+          sessionStorage.setItem(NO_EXTENSION, String(Date.now()));
+          return null;
+        }
         return response.ok ? response.text() : "";
       })
       .then((html) => {
@@ -82,6 +91,7 @@
       });
   });
 
+  if (takesNoCalls) return;
   if (!("EventSource" in window) || box.dataset.mode === "poll") {
     poll();
     return;
