@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from rapport.activities.models import Activity, ActivityKind, ActivityStatus
 from rapport.clients import merge, timeline
@@ -38,8 +38,10 @@ FIELDS = (
     "owner__first_name",
     "owner__last_name",
     # The telephony's record of a call (a reverse one-to-one: a join, no query of its own).
+    "duration",
     "phone_call__id",
     "phone_call__recording_url",
+    "phone_call__disposition",
 )
 
 
@@ -68,6 +70,14 @@ def _title(kind: str, status: str, subject: str, outcome: str | None) -> str:
     return f"{label}: {detail}" if detail and detail != label else label
 
 
+def _recorded(row: dict[str, Any]) -> str:
+    """What the PBX said of a recorded call: its talk time and how it ended ("3 min · ANSWERED")."""
+    minutes = row["duration"]
+    parts = [ngettext("%(minutes)s min", "%(minutes)s min", minutes) % {"minutes": minutes} if minutes else ""]
+    parts.append(str(row["phone_call__disposition"] or ""))
+    return " · ".join(part for part in parts if part)
+
+
 def entries(rows: list[dict[str, Any]]) -> list[TimelineEntry]:
     """Timeline entries from activity rows read as values (FIELDS and pk), each linking to its page."""
     urls = ActivityUrls()
@@ -82,6 +92,8 @@ def entries(rows: list[dict[str, Any]]) -> list[TimelineEntry]:
         awaiting = bool(row["phone_call__id"]) and not outcome and row["status"] == ActivityStatus.DONE
         if outcome and subject and subject != outcome:
             body = f"{subject}. {body}".strip() if body else subject
+        if row["phone_call__id"]:
+            body = " · ".join(part for part in (_recorded(row), body) if part)
         result.append(
             TimelineEntry(
                 at=row["at"],
@@ -113,6 +125,7 @@ def entries_of(activities: list[Activity]) -> list[TimelineEntry]:
                 "outcome__name": outcome.name if outcome is not None else None,
                 "phone_call__id": call.pk if call is not None else None,
                 "phone_call__recording_url": call.recording_url if call is not None else "",
+                "phone_call__disposition": call.disposition if call is not None else "",
                 "owner__username": owner.username if owner is not None else "",
                 "owner__first_name": owner.first_name if owner is not None else "",
                 "owner__last_name": owner.last_name if owner is not None else "",

@@ -37,7 +37,9 @@ def recorded(pbx: Integration, acme: Company) -> Activity:
         pbx,
         [
             Event(event_id="1", type="answered", at=ended - timedelta(minutes=3), extension="101", **common),  # type: ignore[arg-type]
-            Event(event_id="2", type="ended", at=ended, extension="101", duration=170, **common),  # type: ignore[arg-type]
+            Event(
+                event_id="2", type="ended", at=ended, extension="101", duration=170, disposition="ANSWERED", **common
+            ),  # type: ignore[arg-type]
             Event(event_id="3", type="recording", at=ended, recording_url="https://pbx.example.com/c1.mp3", **common),  # type: ignore[arg-type]
         ],
     )
@@ -56,6 +58,7 @@ def test_the_card_asks_the_outcome_of_the_managers_recorded_call(
     # Its timeline entry says what it waits for and links the recording.
     assert f'id="timeline-activity-{recorded.pk}"' in page
     assert "No outcome yet" in page
+    assert "3 min · ANSWERED" in page  # the talk time and how the PBX says it ended
     assert 'href="https://pbx.example.com/c1.mp3"' in page
 
 
