@@ -97,5 +97,10 @@ class User(AbstractUser):
         return "".join(part[:1] for part in parts if part).upper()
 
     @property
+    def language_or_default(self) -> str:
+        """The language to write to this person in when no browser asks: theirs, else the company's."""
+        return self.language or settings.LANGUAGE_CODE
+
+    @property
     def is_admin(self) -> bool:
         return self.is_superuser or self.role == Role.ADMIN

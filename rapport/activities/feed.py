@@ -88,7 +88,7 @@ def event_for(activity: Activity) -> Event:
 
 def feed_for(owner: User) -> bytes:
     """The owner's feed as iCalendar bytes, in their language (the words of the summaries)."""
-    with translation.override(owner.language or settings.LANGUAGE_CODE):
+    with translation.override(owner.language_or_default):
         calendar = Calendar()
         calendar.add("prodid", "-//Rapport//Activities//EN")
         calendar.add("version", "2.0")

@@ -169,7 +169,7 @@ def _zone(user: User) -> tzinfo:
 def reminder_text(activity: Activity, user: User, now: datetime) -> tuple[str, str]:
     """The title and body of a reminder, in the person's language and time zone."""
     assert activity.due_at is not None
-    with translation.override(user.language or settings.LANGUAGE_CODE), timezone.override(_zone(user)):
+    with translation.override(user.language_or_default), timezone.override(_zone(user)):
         what = _what(activity)
         minutes = math.ceil((activity.due_at - now).total_seconds() / 60)
         if minutes <= 0:
@@ -273,7 +273,7 @@ def birthdays_on(day: date) -> Q:
 
 
 def birthday_text(contact: Contact, user: User, day: date) -> tuple[str, str]:
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with translation.override(user.language_or_default):
         title = _("Birthday tomorrow: %(name)s") % {"name": contact.display_name}
         when = formats.date_format(day, "SHORT_DATE_FORMAT")
         assert contact.birthday is not None

@@ -1,10 +1,14 @@
-"""The typed request every Rapport view receives."""
+"""The typed request every Rapport view receives, and the door of views for some people only."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
@@ -17,3 +21,23 @@ class RapportRequest(HttpRequest):
 
     user: User
     htmx: HtmxDetails
+
+
+View = Callable[..., HttpResponse]
+
+
+def allowed_by(check: Callable[[User], bool]) -> Callable[[View], View]:
+    """A view for the signed-in people ``check`` lets in (a settings screen's door): others get 403, visitors the
+    sign-in page."""
+
+    def decorate(view: View) -> View:
+        @login_required
+        @functools.wraps(view)
+        def wrapped(request: RapportRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate

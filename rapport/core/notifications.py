@@ -102,7 +102,7 @@ def absolute_url(path: str) -> str:
 
 
 def _digest_message(user: User, notifications: list[Notification], count: int) -> EmailMultiAlternatives:
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with translation.override(user.language_or_default):
         subject = ngettext("%(count)s new notification in Rapport", "%(count)s new notifications in Rapport", count) % {
             "count": count
         }

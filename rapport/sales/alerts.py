@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, OuterRef, QuerySet
 from django.db.models.functions import Cast
@@ -61,7 +60,7 @@ def _recipients(deal: Deal) -> list[User]:
 
 def _text(deviation: _Deviation, user: User) -> tuple[str, str]:
     deal = deviation.deal
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with translation.override(user.language_or_default):
         owner = deal.owner.display_name if deal.owner else ""
         client = deal.client_name
         if deviation.checkpoint is not None:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -249,7 +248,7 @@ def deviations_snapshot_and_digest(*, now: datetime | None = None) -> int:
 
 
 def _digest_draft(head: User, rows: list[tuple[User, list[tuple[str, int, int]]]]) -> Draft:
-    with translation.override(head.language or settings.LANGUAGE_CODE):
+    with translation.override(head.language_or_default):
         names = _figure_texts()
         lines = []
         for person, risen in sorted(rows, key=lambda row: row[0].display_name.lower()):

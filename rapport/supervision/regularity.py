@@ -271,7 +271,7 @@ def _recipients(client: AnyClient) -> list[User]:
 
 
 def _text(row: Regularity, client: AnyClient, user: User, today: date) -> tuple[str, str]:
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with translation.override(user.language_or_default):
         assert row.last_order_on is not None
         title = _("Overdue order: %(client)s") % {"client": client.display_name}
         body = ngettext(

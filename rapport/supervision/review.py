@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Window
@@ -438,7 +437,7 @@ def _tell_heads(rule: RedistributionRule, stored: list[Stored]) -> None:
         head = heads.get(one.team_id or 0)
         if head is None:
             continue
-        with translation.override(head.language or settings.LANGUAGE_CODE):
+        with translation.override(head.language_or_default):
             drafts.append(
                 Draft(
                     recipient=head,
@@ -619,7 +618,7 @@ def _told(
     first = lines[0]
     client = first.company or first.contact
     assert client is not None
-    with translation.override(person.language or settings.LANGUAGE_CODE):
+    with translation.override(person.language_or_default):
         if len(lines) == 1:
             if leaving:
                 title = _("“%(client)s” moved %(where)s") % {"client": client.display_name, "where": _where(first)}

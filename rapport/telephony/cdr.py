@@ -378,6 +378,20 @@ def _events(call: _Call) -> list[Event]:
     return events
 
 
+def mapping_parse(pairs: Iterable[str]) -> dict[str, str] | None:
+    """A mapping written as "field=column" pairs (the command's --map options, the upload's lines); None, for
+    Master.csv, when there are none. CdrError names a pair that is not written so."""
+    mapping = {}
+    for pair in (pair.strip() for pair in pairs):
+        if not pair:
+            continue
+        name, sign, column = pair.partition("=")
+        if not sign or not name.strip() or not column.strip():
+            raise CdrError(_("“%(line)s”: write each line as field=column, e.g. call_id=Call ID.") % {"line": pair})
+        mapping[name.strip()] = column.strip()
+    return mapping or None
+
+
 def _columns(header: list[str], mapping: dict[str, str]) -> _Columns:
     """The mapping checked against our fields and the file's header; CdrError says everything that is wrong."""
     unknown = sorted(set(mapping) - set(FIELDS))

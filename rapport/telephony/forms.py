@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from rapport.accounts.models import User
 from rapport.core.imports import ImportForm
+from rapport.telephony.cdr import CdrError, mapping_parse
 from rapport.telephony.models import Integration
-from rapport.telephony.services import ANSWERING_ROLES
+from rapport.telephony.services import ANSWERING_ROLES, INTEGRATION_FIELDS
 
 
 def answering_people() -> Any:
@@ -28,17 +29,9 @@ class IntegrationForm(forms.ModelForm[Integration]):
 
     class Meta:
         model = Integration
-        fields: ClassVar = [
-            "name",
-            "is_active",
-            "region",
-            "duty_manager",
-            "callback_minutes",
-            "ami_host",
-            "ami_port",
-            "ami_username",
-            "ami_context",
-        ]  # and ami_secret, declared above: kept out of the instance, so that an empty one keeps the stored
+        # The service's settings but the AMI password, declared above: kept out of the instance, so that an empty
+        # field keeps the stored one.
+        fields: ClassVar = [name for name in INTEGRATION_FIELDS if name != "ami_secret"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -69,15 +62,7 @@ class CdrImportForm(ImportForm):
     )
 
     def clean_mapping(self) -> dict[str, str] | None:
-        lines = [line.strip() for line in str(self.cleaned_data.get("mapping") or "").splitlines() if line.strip()]
-        if not lines:
-            return None
-        mapping = {}
-        for line in lines:
-            name, sign, column = line.partition("=")
-            if not sign or not name.strip() or not column.strip():
-                raise forms.ValidationError(
-                    _("“%(line)s”: write each line as field=column, e.g. call_id=Call ID.") % {"line": line}
-                )
-            mapping[name.strip()] = column.strip()
-        return mapping
+        try:
+            return mapping_parse(str(self.cleaned_data.get("mapping") or "").splitlines())
+        except CdrError as error:
+            raise forms.ValidationError(str(error)) from None

@@ -103,7 +103,7 @@ def _minutes(seconds: int | None) -> int | None:
 
 
 def _subject(call: Call, owner: User) -> str:
-    with translation.override(owner.language or settings.LANGUAGE_CODE):
+    with translation.override(owner.language_or_default):
         if call.direction == Direction.IN:
             return _("Incoming call")
         return _("Outgoing call") if call.answered_at or call.duration else _("Outgoing call, no answer")
@@ -166,7 +166,7 @@ def _callback(call: Call, integration: Integration) -> None:
     owner = (client.owner if client is not None else None) or integration.duty_manager
     if owner is None:
         return
-    with translation.override(owner.language or settings.LANGUAGE_CODE):
+    with translation.override(owner.language_or_default):
         subject = _("Call back: missed call from %(number)s") % {"number": call.number or _("a hidden number")}
     call.callback = missed_call_callback_plan(
         owner=owner,

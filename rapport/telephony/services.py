@@ -19,18 +19,19 @@ from rapport.core.phones import phone_parse
 from rapport.telephony.ami import OriginateError, ami_originate
 from rapport.telephony.models import Extension, Integration, new_secret
 
-INTEGRATION_FIELDS = {
+# What an integration's settings are, in the order its form shows them.
+INTEGRATION_FIELDS = (
     "name",
-    "is_active",
     "region",
     "duty_manager",
     "callback_minutes",
+    "is_active",
     "ami_host",
     "ami_port",
     "ami_username",
     "ami_secret",
     "ami_context",
-}
+)
 EXTENSION_LENGTH = Extension._meta.get_field("number").max_length or 40
 # Who answers calls: the people who own clients and log activities.
 ANSWERING_ROLES = {Role.MANAGER, Role.HEAD, Role.AGENT, Role.OPERATOR}
@@ -39,6 +40,12 @@ ANSWERING_ROLES = {Role.MANAGER, Role.HEAD, Role.AGENT, Role.OPERATOR}
 def _check(by: User) -> None:
     if not access.can_configure_telephony(by):
         raise PermissionDenied
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields).difference(INTEGRATION_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))})
 
 
 def _save(integration: Integration) -> None:
@@ -57,9 +64,7 @@ def _save(integration: Integration) -> None:
 def integration_create(*, by: User, **fields: Any) -> tuple[Integration, str]:
     """A new integration and its secret, which is shown this once."""
     _check(by)
-    unknown = set(fields) - INTEGRATION_FIELDS
-    if unknown:
-        raise ValidationError(_("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))})
+    _check_fields(fields)
     integration = Integration(**fields)
     _save(integration)
     return integration, integration.secret
@@ -69,9 +74,7 @@ def integration_create(*, by: User, **fields: Any) -> tuple[Integration, str]:
 def integration_update(*, by: User, integration: Integration, **changes: Any) -> Integration:
     """Change the settings; an empty AMI password keeps the one stored (it is never shown to be typed again)."""
     _check(by)
-    unknown = set(changes) - INTEGRATION_FIELDS
-    if unknown:
-        raise ValidationError(_("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))})
+    _check_fields(changes)
     if not changes.get("ami_secret"):
         changes.pop("ami_secret", None)
     for name, value in changes.items():

@@ -7,12 +7,9 @@ Plain forms that post and come back with a message; every write is a service in
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from rapport.accounts import access
 from rapport.core.forms import apply_validation_error
-from rapport.core.http import RapportRequest
+from rapport.core.http import RapportRequest, allowed_by
 from rapport.telephony import services
 from rapport.telephony.cdr import CdrError, CdrReport, cdr_import
 from rapport.telephony.forms import CdrImportForm, ExtensionForm, IntegrationForm
@@ -32,18 +29,8 @@ from rapport.telephony.models import Extension, Integration
 CDR_ERRORS_SHOWN = 50
 
 
-def _admin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in and allowed to configure telephony; anyone else gets 403."""
-
-    @login_required
-    def wrapped(request: RapportRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.can_configure_telephony(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+# Signed in and allowed to configure this; anyone else gets 403.
+_admin = allowed_by(access.can_configure_telephony)
 
 
 def _webhook_url(request: RapportRequest, integration: Integration) -> str:

@@ -4,12 +4,9 @@ checks the rights again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
@@ -28,21 +25,10 @@ from rapport.activities.settings_forms import (
     rule_field_name,
 )
 from rapport.core.forms import apply_validation_error
-from rapport.core.http import RapportRequest
+from rapport.core.http import RapportRequest, allowed_by
 
-
-def _admin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in and allowed to configure activities; anyone else gets 403."""
-
-    @login_required
-    def wrapped(request: RapportRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.can_configure_activities(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+# Signed in and allowed to configure this; anyone else gets 403.
+_admin = allowed_by(access.can_configure_activities)
 
 
 def _refused(request: RapportRequest, error: ValidationError) -> None:

@@ -7,15 +7,13 @@ refuses bad input by field; its words are shown next to the fields they name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.accounts import access
 from rapport.core.forms import apply_validation_error, moment_sent
-from rapport.core.http import RapportRequest
+from rapport.core.http import RapportRequest, allowed_by
 from rapport.motivation.forms_bonus import BonusRuleForm, kind_asked
 from rapport.motivation.models import BonusRule, BonusRuleKind, Metric, StatementLine, StatementStatus
 from rapport.motivation.statements import rule_save
@@ -39,18 +37,8 @@ REDRAW = "redraw"
 KIND_ORDER = {kind: position for position, kind in enumerate(BonusRuleKind.values)}
 
 
-def _admin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in and allowed to configure bonus rules; anyone else gets 403."""
-
-    @login_required
-    def wrapped(request: RapportRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.can_configure_bonus_rules(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+# Signed in and allowed to configure this; anyone else gets 403.
+_admin = allowed_by(access.can_configure_bonus_rules)
 
 
 # ---- A rule in plain words ------------------------------------------------------------------------

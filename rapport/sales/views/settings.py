@@ -4,12 +4,10 @@ settings service, which checks the rights again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,24 +17,13 @@ from django.views.decorators.http import require_POST
 
 from rapport.accounts import access
 from rapport.core.forms import apply_validation_error
-from rapport.core.http import RapportRequest
+from rapport.core.http import RapportRequest, allowed_by
 from rapport.sales import settings_services as services
 from rapport.sales.models import GATE_FIELDS, CheckpointType, LostReason, Pipeline, PriceList, Stage, Warehouse
 from rapport.sales.settings_forms import CheckpointTypeForm, LostReasonForm, NameForm, PriceListForm, StageForm
 
-
-def _admin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in and allowed to configure sales; anyone else gets 403."""
-
-    @login_required
-    def wrapped(request: RapportRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.can_configure_sales(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+# Signed in and allowed to configure this; anyone else gets 403.
+_admin = allowed_by(access.can_configure_sales)
 
 
 def _step(request: RapportRequest) -> int:

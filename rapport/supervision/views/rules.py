@@ -9,7 +9,6 @@ next to the fields they name. Proposals are read and decided by the head of thei
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +32,7 @@ from rapport.accounts import access
 from rapport.accounts.models import Team
 from rapport.clients.models import ClientStatus, Company, Contact, Tag
 from rapport.core.forms import apply_validation_error, moment_sent
-from rapport.core.http import RapportRequest
+from rapport.core.http import RapportRequest, allowed_by
 from rapport.core.paging import PAGE_SIZE, page_number
 from rapport.sales.models import Pipeline
 from rapport.supervision import review as reviews
@@ -70,18 +69,8 @@ CARD_PANEL = "supervision/rule_card_panel.html"
 NEAREST = 10
 
 
-def _admin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in and allowed to configure redistribution; anyone else gets 403."""
-
-    @login_required
-    def wrapped(request: RapportRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.can_configure_redistribution(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+# Signed in and allowed to configure this; anyone else gets 403.
+_admin = allowed_by(access.can_configure_redistribution)
 
 
 # ---- The form ---------------------------------------------------------------------------------------

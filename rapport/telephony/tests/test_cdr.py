@@ -313,7 +313,10 @@ def test_the_command_reads_a_spreadsheets_csv_with_a_mapping(
     [
         (["--integration", "elsewhere", "{file}"], "no integration 'elsewhere'."),
         (["--integration", "office-pbx", "{missing}"], "cannot read {missing}: No such file or directory."),
-        (["--integration", "office-pbx", "{file}", "--map", "call_id"], "--map 'call_id': write it as FIELD=COLUMN"),
+        (
+            ["--integration", "office-pbx", "{file}", "--map", "call_id"],
+            "--map “call_id”: write each line as field=column",
+        ),
         (["--integration", "office-pbx", "{file}", "--map", "from=Caller"], "The mapping must name the columns of"),
     ],
 )

@@ -4,21 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from rapport.telephony.cdr import CdrError, CdrReport, cdr_import
+from rapport.telephony.cdr import CdrError, CdrReport, cdr_import, mapping_parse
 from rapport.telephony.models import Integration
-
-
-def _mapping(pairs: list[str]) -> dict[str, str] | None:
-    """``--map call_id=UniqueID`` options as a mapping; None, for Master.csv, when there are none."""
-    if not pairs:
-        return None
-    mapping = {}
-    for pair in pairs:
-        name, sign, column = pair.partition("=")
-        if not sign or not name.strip() or not column.strip():
-            raise CommandError(f"--map {pair!r}: write it as FIELD=COLUMN, e.g. call_id=UniqueID.")
-        mapping[name.strip()] = column.strip()
-    return mapping
 
 
 def _summary(report: CdrReport) -> str:
@@ -50,7 +37,10 @@ class Command(BaseCommand):
         integration = Integration.objects.filter(name=options["integration"]).first()
         if integration is None:
             raise CommandError(f"no integration {options['integration']!r}.")
-        mapping = _mapping(options["map"])
+        try:
+            mapping = mapping_parse(options["map"])
+        except CdrError as error:
+            raise CommandError(f"--map {error}") from None
         path = options["file"]
         try:
             # A caller's name in another encoding (old trunks send Latin-1) must not stop a year of calls: a byte
