@@ -32,6 +32,7 @@ from rapport.activities.models import (
     Outcome,
 )
 from rapport.clients.models import Company, Contact, ContactPoint
+from rapport.core.bulk import update_rows
 
 # What activity_update accepts; the status changes through complete, cancel and reopen.
 EDITABLE_FIELDS = {
@@ -210,15 +211,26 @@ def _fill(activity: Activity) -> None:
     activity.at = activity.done_at or activity.due_at or activity.created_at or timezone.now()
 
 
+def _last_contacts_move(activities: list[Activity]) -> None:
+    """A call, meeting or e-mail done is its client's latest contact, unless a later one is known.
+
+    One statement for the companies and one for the contacts, however many activities: the
+    telephony records a busy line's calls by the batch.
+    """
+    for model, link in ((Company, "company_id"), (Contact, "contact_id")):
+        latest: dict[int, datetime] = {}
+        for activity in activities:
+            client_id = getattr(activity, link)
+            if client_id is None or activity.done_at is None:
+                continue
+            if activity.status == ActivityStatus.DONE and activity.kind in CONTACT_KINDS:
+                latest[client_id] = max(latest.get(client_id, activity.done_at), activity.done_at)
+        if latest:
+            update_rows(model, ["last_contact_at"], [(at, pk) for pk, at in latest.items()], forward="last_contact_at")
+
+
 def _after_done(activity: Activity) -> None:
-    """A call, meeting or e-mail done is the client's latest contact, unless a later one is known."""
-    if activity.status != ActivityStatus.DONE or activity.kind not in CONTACT_KINDS or activity.done_at is None:
-        return
-    later_unknown = Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=activity.done_at)
-    if activity.company_id is not None:
-        Company.objects.filter(later_unknown, pk=activity.company_id).update(last_contact_at=activity.done_at)
-    if activity.contact_id is not None:
-        Contact.objects.filter(later_unknown, pk=activity.contact_id).update(last_contact_at=activity.done_at)
+    _last_contacts_move([activity])
 
 
 def _save_new(activity: Activity) -> Activity:
@@ -443,48 +455,63 @@ def planned_call_complete(
     return QuickLog(call=call, follow_up=_callback_planned(by, call, outcome, follow_up_at))
 
 
-# Without a savepoint of its own: the telephony calls it inside the event's transaction, once per event.
-@transaction.atomic(savepoint=False)
-def recorded_call_save(
-    *,
-    activity: Activity | None,
-    owner: User,
-    client: Company | Contact,
-    direction: str,
-    done_at: datetime,
-    duration_minutes: int | None,
-    subject: str,
-) -> Activity:
-    """A call the telephony recorded, new or brought up to date: done, for its manager, on the client's timeline.
+@dataclass(frozen=True)
+class RecordedCall:
+    """A call the telephony recorded, as ``recorded_calls_save`` puts it on the timeline."""
 
-    The PBX is the witness here, not a person, so a person's checks (who may log for whom, the
-    minimum data a finished call must carry) do not apply: the manager adds the outcome later
-    with one click. The client's last contact moves as for any call done.
-    """
-    link = {"contact": client, "company": None} if isinstance(client, Contact) else {"company": client, "contact": None}
-    if activity is None:
-        activity = Activity(kind=ActivityKind.CALL, status=ActivityStatus.DONE, created_by=owner)
+    activity: Activity | None  # the call's activity already, or the planned callback it makes done; None: a new one
+    owner: User
+    client: Company | Contact
+    direction: str
+    done_at: datetime
+    duration_minutes: int | None
+    subject: str
+
+
+def _recorded_call(call: RecordedCall) -> Activity:
+    link = {"contact": call.client, "company": None}
+    if isinstance(call.client, Company):
+        link = {"company": call.client, "contact": None}
+    if call.activity is None:
+        activity = Activity(kind=ActivityKind.CALL, status=ActivityStatus.DONE, created_by=call.owner)
         activity.created_at = timezone.now()
     else:
-        activity = _lock(activity)
+        activity = _lock(call.activity)
         activity.version += 1
     for name, value in {
         "status": ActivityStatus.DONE,  # a planned callback that this call made is done by it
-        "owner": owner,
-        "direction": direction,
-        "done_at": done_at,
-        "duration": duration_minutes,
-        "subject": activity.subject if activity.outcome_id else subject,  # an outcome's name, once picked, stays
+        "owner": call.owner,
+        "direction": call.direction,
+        "done_at": call.done_at,
+        "duration": call.duration_minutes,
+        "subject": activity.subject if activity.outcome_id else call.subject,  # an outcome's name, once picked, stays
         **link,
     }.items():
         setattr(activity, name, value)
     _fill(activity)
-    activity.save()
-    _after_done(activity)
     return activity
 
 
-# No savepoint of its own, as recorded_call_save.
+# Without a savepoint of its own: the telephony calls it inside its batch's transaction.
+@transaction.atomic(savepoint=False)
+def recorded_calls_save(calls: list[RecordedCall]) -> list[Activity]:
+    """Calls the telephony recorded, new or brought up to date: done, for their managers, on their clients' timelines.
+
+    The PBX is the witness here, not a person, so a person's checks (who may log for whom, the
+    minimum data a finished call must carry) do not apply: the manager adds the outcome later
+    with one click. The clients' last contacts move as for any call done. A busy line's batch
+    brings many: the new ones are inserted together, and the last contacts moved together.
+    """
+    activities = [_recorded_call(call) for call in calls]
+    for activity in activities:
+        if activity.pk is not None:
+            activity.save()
+    Activity.objects.bulk_create([activity for activity in activities if activity.pk is None])
+    _last_contacts_move(activities)
+    return activities
+
+
+# No savepoint of its own, as recorded_calls_save.
 @transaction.atomic(savepoint=False)
 def missed_call_callback_plan(
     *, owner: User, client: Company | Contact | None, due_at: datetime, subject: str
@@ -492,7 +519,7 @@ def missed_call_callback_plan(
     """The callback a missed call asks for: a planned call for the client's owner or the line's duty manager.
 
     Planned by the telephony, not by a person, so no person's checks apply; the call that
-    reaches the client completes it (``recorded_call_save`` with it as the activity).
+    reaches the client completes it (``recorded_calls_save`` with it as the activity).
     """
     link = {"contact": client} if isinstance(client, Contact) else {"company": client}
     activity = Activity(
@@ -511,7 +538,7 @@ def missed_call_callback_plan(
     return activity
 
 
-# No savepoint of its own, as recorded_call_save.
+# No savepoint of its own, as recorded_calls_save.
 @transaction.atomic(savepoint=False)
 def missed_call_callback_withdraw(activity: Activity) -> None:
     """The missed call was answered after all (its events came late): its callback, still planned, is cancelled."""

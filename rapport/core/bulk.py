@@ -1,4 +1,4 @@
-"""Fast inserts of many rows, for demo data and imports.
+"""Fast inserts and updates of many rows, for demo data, imports and the telephony's batches.
 
 Django's bulk_create spends ~50 µs a row building model instances and SQL; at data set
 M's millions of rows that is most of the time. Here rows are plain tuples: COPY on
@@ -21,6 +21,8 @@ from django.utils import timezone
 Converter = Callable[[Any], Any]
 # Distinct date and time values adapted once per load (see _converter).
 CONVERTED_VALUES = 1 << 16
+# Bound values in one UPDATE of update_rows: far below SQLite's limit, and a statement PostgreSQL plans at once.
+VALUES_PER_UPDATE = 2_000
 
 
 def _sqlite_moment(value: Any) -> Any:
@@ -97,6 +99,50 @@ def bulk_insert(model: type[models.Model], columns: Sequence[str], rows: Iterabl
                 cursor.executemany(sql, batch)
                 count += len(batch)
     return count
+
+
+def update_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    also: dict[str, Any] | None = None,
+    forward: str | None = None,
+) -> None:
+    """Set ``columns`` from ``rows`` (their values, then the row's id): one UPDATE … FROM (VALUES …) per chunk.
+
+    One statement for thousands of rows instead of one each; PostgreSQL and SQLite (3.33+) both read it. ``also``
+    sets the same value in every row. ``forward``, one of ``columns``, only moves forward: a row whose value there is
+    already later is left as it is (a client's last contact never moves back).
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    fields = {field.column: field for field in model._meta.concrete_fields}
+    converters = [_converter(fields[name]) for name in columns]
+    assignments = [f"{quote(name)} = v.column{number}" for number, name in enumerate(columns, start=1)]
+    constants: list[Any] = []
+    for name, value in (also or {}).items():
+        assignments.append(f"{quote(name)} = %s")
+        constants.append(fields[name].get_db_prep_save(value, connection))
+    condition = f"{table}.id = v.column{len(columns) + 1}"
+    if forward is not None:
+        column, value = f"{table}.{quote(forward)}", f"v.column{list(columns).index(forward) + 1}"
+        condition += f" AND ({column} IS NULL OR {column} < {value})"
+    placeholder = f"({', '.join(['%s'] * (len(columns) + 1))})"
+    step = max(1, VALUES_PER_UPDATE // (len(columns) + 1))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            values = [
+                convert(value) if convert is not None and value is not None else value
+                for row in chunk
+                for value, convert in zip(row, [*converters, None], strict=True)
+            ]
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(assignments)} "  # noqa: S608  (quoted names, bound values)
+                f"FROM (VALUES {', '.join([placeholder] * len(chunk))}) AS v WHERE {condition}",
+                [*constants, *values],
+            )
 
 
 def ids_after(model: type[models.Model], last_id: int) -> list[int]:

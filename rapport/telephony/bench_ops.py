@@ -1,16 +1,20 @@
-"""Telephony's benchmark operation (issue #8: webhook ingest ≥ 1,000 events/s per process, p99 ≤ 20 ms on M).
+"""Telephony's benchmark operations (issue #8: webhook ingest ≥ 1,000 events/s per process, p99 ≤ 20 ms on M).
 
-Each request is what a PBX posts when a call ends: one signed body with the call's three events
-(ringing, answered, ended), for a number of data set M's clients (each request another one, read
-once before the run), to extension 101 of the benchmark's own integration: matched, put on the
-client's timeline, the call stored. Event ids carry the run's start, so every run stores anew.
+Each call is three events (ringing, answered, ended) from a number of data set M's clients (each
+call another one, read once before the run) to extension 101 of the benchmark's own integration:
+matched, put on the client's timeline, the call stored. Event ids carry the run's start, so every
+run stores anew. Two shapes of request:
+
+- "call events": one call's events, what a PBX posts when a call ends — the latency a call sees;
+- "call events, busy line": ten calls' events in one body, what a busy PBX sends when it posts what
+  piled up, and what the AMI listener stores when a read brings many events — the throughput.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.urls import reverse
@@ -23,60 +27,83 @@ from rapport.telephony.signing import signed_headers
 
 INTEGRATION = "bench-pbx"
 NUMBERS = 5_000
-EVENTS_PER_REQUEST = 3
+BUSY_CALLS = 10  # calls a busy line's request carries
 
 
-def _calls(context: bench.BenchContext) -> Callable[[int], bench.RawBody]:
-    integration, _created = context.objects(Integration).get_or_create(name=INTEGRATION, defaults={"region": "US"})
-    manager = context.objects(User).get(username="manager")
-    context.objects(Extension).update_or_create(integration=integration, number="101", defaults={"user": manager})
-    numbers = list(
-        context.objects(ContactPoint)
-        .filter(kind=ContactPointKind.PHONE)
-        .order_by("pk")
-        .values_list("value", flat=True)[:NUMBERS]
-    )
-    if not numbers:
-        raise RuntimeError("the benchmark database has no phones to call from")
-    run = int(time.time())
-    secret = integration.secret
+def _calls(calls_per_request: int) -> Callable[[bench.BenchContext], Callable[[int], bench.RawBody]]:
+    def prepare(context: bench.BenchContext) -> Callable[[int], bench.RawBody]:
+        integration, _created = context.objects(Integration).get_or_create(name=INTEGRATION, defaults={"region": "US"})
+        manager = context.objects(User).get(username="manager")
+        context.objects(Extension).update_or_create(integration=integration, number="101", defaults={"user": manager})
+        numbers = list(
+            context.objects(ContactPoint)
+            .filter(kind=ContactPointKind.PHONE)
+            .order_by("pk")
+            .values_list("value", flat=True)[:NUMBERS]
+        )
+        if not numbers:
+            raise RuntimeError("the benchmark database has no phones to call from")
+        run = f"{int(time.time())}-{calls_per_request}"
+        secret = integration.secret
 
-    def call(number: int) -> tuple[bytes, Mapping[str, str]]:
-        start = datetime.now(UTC) - timedelta(minutes=5)
-        common = {"call_id": f"{run}-{number}", "direction": "in", "from": numbers[number % len(numbers)]}
-        events = [
-            {**common, "id": f"{run}-{number}-r", "type": "ringing", "at": start.isoformat(), "extension": "101"},
-            {
-                **common,
-                "id": f"{run}-{number}-a",
-                "type": "answered",
-                "at": (start + timedelta(seconds=4)).isoformat(),
-                "extension": "101",
-            },
-            {
-                **common,
-                "id": f"{run}-{number}-e",
-                "type": "ended",
-                "at": (start + timedelta(seconds=94)).isoformat(),
-                "extension": "101",
-                "duration": 90,
-            },
-        ]
-        body = json.dumps({"events": events}).encode()
-        return body, signed_headers(secret, body)
+        def call_events(number: int) -> list[dict[str, object]]:
+            start = datetime.now(UTC) - timedelta(minutes=5)
+            common = {"call_id": f"{run}-{number}", "direction": "in", "from": numbers[number % len(numbers)]}
+            return [
+                {**common, "id": f"{run}-{number}-r", "type": "ringing", "at": start.isoformat(), "extension": "101"},
+                {
+                    **common,
+                    "id": f"{run}-{number}-a",
+                    "type": "answered",
+                    "at": (start + timedelta(seconds=4)).isoformat(),
+                    "extension": "101",
+                },
+                {
+                    **common,
+                    "id": f"{run}-{number}-e",
+                    "type": "ended",
+                    "at": (start + timedelta(seconds=94)).isoformat(),
+                    "extension": "101",
+                    "duration": 90,
+                },
+            ]
 
-    return call
+        def request(number: int) -> bench.RawBody:
+            first = number * calls_per_request
+            events = [event for call in range(first, first + calls_per_request) for event in call_events(call)]
+            body = json.dumps({"events": events}).encode()
+            return body, signed_headers(secret, body)
+
+        return request
+
+    return prepare
 
 
+def _path(context: bench.BenchContext) -> str:
+    return reverse("telephony:call-events", args=[INTEGRATION])
+
+
+# The design's p99 ≤ 20 ms holds for a call's request; the busy line's ten calls meet ≥ 1,000 events/s when their
+# request takes at most 30 ms.
 bench.register(
     bench.BenchOperation(
         key="call events",
-        title=f"telephony webhook: a call's {EVENTS_PER_REQUEST} events (ringing, answered, ended), matched and "
-        "put on the timeline",
-        path=lambda context: reverse("telephony:call-events", args=[INTEGRATION]),
+        title="telephony webhook: a call's 3 events (ringing, answered, ended), matched and put on the timeline",
+        path=_path,
         method="POST",
         user="",
-        body=_calls,
-        target_ms=20 * EVENTS_PER_REQUEST,
+        body=_calls(1),
+        target_ms=20,
+    )
+)
+bench.register(
+    bench.BenchOperation(
+        key="call events, busy line",
+        title=f"telephony webhook: {BUSY_CALLS} calls' {BUSY_CALLS * 3} events in one request (≥ 1,000 events/s)",
+        path=_path,
+        method="POST",
+        user="",
+        body=_calls(BUSY_CALLS),
+        target_ms=BUSY_CALLS * 3,
     )
 )

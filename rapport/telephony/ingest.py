@@ -21,12 +21,17 @@ from django.utils.translation import gettext as _
 
 from rapport.accounts.models import User
 from rapport.activities.models import Activity, ActivityStatus, Direction
-from rapport.activities.services import missed_call_callback_plan, missed_call_callback_withdraw, recorded_call_save
+from rapport.activities.services import (
+    RecordedCall,
+    missed_call_callback_plan,
+    missed_call_callback_withdraw,
+    recorded_calls_save,
+)
 from rapport.clients.models import Company, Contact
-from rapport.clients.services import lead_from_call_create
+from rapport.clients.services import AnyClient, lead_from_call_create
 from rapport.core.phones import phone_parse
 from rapport.telephony.events import Event
-from rapport.telephony.matching import client_for_number
+from rapport.telephony.matching import clients_for_numbers
 from rapport.telephony.models import Call, CallEvent, EventType, Integration
 
 
@@ -47,24 +52,17 @@ def _number(call: Call, raw: str, region: str) -> None:
         call.number_e164, call.number_unreadable = "", True
 
 
-def _match(call: Call) -> None:
-    client = client_for_number(call.number_e164, call.number, call.user)
-    call.company = client if isinstance(client, Company) else None
-    call.contact = client if isinstance(client, Contact) else None
-
-
-def _apply(call: Call, event: Event, integration: Integration, extensions: dict[str, User]) -> None:
-    # Matched when the number is first known, and again when the manager is: their own client wins.
-    rematch = False
+def _apply(call: Call, event: Event, integration: Integration, extensions: dict[str, User]) -> bool:
+    """Bring the call up to date with one event; True when its number or manager became known (matched again then:
+    the manager's own client wins)."""
+    known = False
     if not call.number and event.client_number:
         _number(call, event.client_number, integration.phone_region)
-        rematch = True
+        known = True
     if event.extension and not call.extension:
         call.extension = event.extension
         call.user = extensions.get(event.extension)
-        rematch = rematch or call.user is not None
-    if rematch and call.number:
-        _match(call)
+        known = known or call.user is not None
     call.started_at = min(call.started_at, event.at)
     if event.type == EventType.ANSWERED:
         call.answered_at = min(call.answered_at or event.at, event.at)
@@ -79,15 +77,29 @@ def _apply(call: Call, event: Event, integration: Integration, extensions: dict[
     elif event.type == EventType.RECORDING:
         call.recording_url = event.recording_url
     call.missed = call.ended_at is not None and call.answered_at is None and not call.duration
+    return known
+
+
+def _client(call: Call) -> AnyClient | None:
+    return call.contact or call.company
+
+
+def _match(calls: list[Call]) -> None:
+    """Find the clients of these calls, their numbers looked up together."""
+    found = clients_for_numbers([(call.number_e164, call.number, call.user) for call in calls])
+    for call, client in zip(calls, found, strict=True):
+        call.company = client if isinstance(client, Company) else None
+        call.contact = client if isinstance(client, Contact) else None
 
 
 def _lead(call: Call) -> None:
-    """An ended call with a number nobody has: matched again (the manager may have entered the caller meanwhile,
-    from the screen-pop), else a new lead — the answering or dialling manager's, or the pool's if nobody answered."""
-    if call.contact is not None or call.company is not None or not call.number_e164:
+    """An ended call with a number nobody has: matched again (the manager may have entered the caller meanwhile, from
+    the screen-pop, or an earlier call of the batch made the lead), else a new lead — the answering or dialling
+    manager's, or the pool's if nobody answered."""
+    if call.ended_at is None or _client(call) is not None or not call.number_e164:
         return
-    _match(call)
-    if call.contact is not None or call.company is not None:
+    _match([call])
+    if _client(call) is not None:
         return
     talked = call.direction == Direction.OUT or call.answered_at is not None or bool(call.duration)
     with translation.override(settings.LANGUAGE_CODE):
@@ -109,11 +121,23 @@ def _subject(call: Call, owner: User) -> str:
         return _("Outgoing call") if call.answered_at or call.duration else _("Outgoing call, no answer")
 
 
-def _callback_waiting(call: Call) -> Activity | None:
-    """The planned callback of an earlier missed call from the number this answered call reached."""
+def _callback_waiting(call: Call, started: list[Call], claimed: set[int]) -> Activity | None:
+    """The planned callback of the earliest missed call from the number this answered call reached: a stored call's,
+    or that of a call the batch started before it (stored with the batch's other new calls, at the end); not one an
+    earlier call back of the batch has claimed."""
     if not call.number_e164:
         return None
-    missed = (
+    waiting = [
+        missed
+        for missed in started
+        if missed.number_e164 == call.number_e164
+        and missed.direction == Direction.IN
+        and missed.missed
+        and missed.callback is not None
+        and missed.callback.status == ActivityStatus.PLANNED
+        and missed.callback_id not in claimed
+    ]
+    stored = (
         Call.objects.filter(
             integration=call.integration_id,
             number_e164=call.number_e164,
@@ -121,29 +145,35 @@ def _callback_waiting(call: Call) -> Activity | None:
             missed=True,
             callback__status=ActivityStatus.PLANNED,
         )
+        .exclude(callback__in=claimed)
         .select_related("callback")
         .order_by("started_at")
         .first()
     )
-    return missed.callback if missed is not None else None
+    if stored is not None:
+        waiting.append(stored)
+    earliest = min(waiting, key=lambda missed: missed.started_at, default=None)
+    return earliest.callback if earliest is not None else None
 
 
-def _record(call: Call, integration: Integration) -> None:
-    """Put the ended call on its client's timeline, for the manager who took it (else the client's owner).
+def _record(call: Call, integration: Integration, started: list[Call], claimed: set[int]) -> RecordedCall | None:
+    """The ended call as its client's timeline shows it, for the manager who took it (else the client's owner).
 
     An answered call to a number whose missed call waits for a callback is that callback, done.
     """
-    client = call.contact or call.company
+    client = _client(call)
     if client is None:
-        return
+        return None
     owner = call.user or client.owner or integration.duty_manager
     if owner is None:
-        return
+        return None
     assert call.ended_at is not None
     activity = call.activity
     if activity is None and call.direction == Direction.OUT and (call.answered_at or call.duration):
-        activity = _callback_waiting(call)
-    call.activity = recorded_call_save(
+        activity = _callback_waiting(call, started, claimed)
+        if activity is not None:
+            claimed.add(activity.pk)
+    return RecordedCall(
         activity=activity,
         owner=owner,
         client=client,
@@ -162,7 +192,7 @@ def _callback(call: Call, integration: Integration) -> None:
         return
     if not call.missed or call.direction != Direction.IN or call.ended_at is None:
         return
-    client = call.contact or call.company
+    client = _client(call)
     owner = (client.owner if client is not None else None) or integration.duty_manager
     if owner is None:
         return
@@ -178,7 +208,9 @@ def _callback(call: Call, integration: Integration) -> None:
 
 def _extensions(integration: Integration) -> dict[str, User]:
     """The integration's extension map, read once a request."""
-    return {extension.number: extension.user for extension in integration.extensions.select_related("user")}
+    # Of each person what a call needs: who they are, and their language for the call's name on the timeline.
+    extensions = integration.extensions.select_related("user").only("number", "user__id", "user__language")
+    return {extension.number: extension.user for extension in extensions}
 
 
 def _new_events(integration: Integration, events: list[Event]) -> list[Event]:
@@ -224,7 +256,7 @@ def _together(integration: Integration, events: list[Event]) -> IngestReport:
     by_call: dict[str, list[Event]] = {}
     for event in fresh:
         by_call.setdefault(event.call_id, []).append(event)
-    calls = [_call_update(integration, group, extensions, guarded=False) for group in by_call.values()]
+    calls = _calls_update(integration, by_call, extensions, guarded=False)
     return IngestReport(stored=len(fresh), replayed=len(events) - len(fresh), calls=calls)
 
 
@@ -241,47 +273,82 @@ def _one_by_one(integration: Integration, events: list[Event]) -> IngestReport:
             report.replayed += 1
             continue
         report.stored += 1
-        report.calls.append(_call_update(integration, [event], extensions, guarded=True))
+        report.calls += _calls_update(integration, {event.call_id: [event]}, extensions, guarded=True)
     return report
 
 
-def _call_update(integration: Integration, events: list[Event], extensions: dict[str, User], *, guarded: bool) -> Call:
-    """Apply a call's new events (as many as came together) and bring its timeline, lead and callback up to date."""
-    first = events[0]
+def _call_new(integration: Integration, call_id: str, events: list[Event], *, guarded: bool) -> Call:
+    """A call the batch starts. Unguarded, it is inserted with the batch's other new calls at the end (another
+    delivery making it in between: IntegrityError, and the batch goes one event at a time); guarded, at once, in a
+    savepoint, and should another delivery have made it at the same moment, its row is the call."""
+    call = Call(integration=integration, call_id=call_id, direction=events[0].direction, started_at=events[0].at)
+    if guarded:
+        try:
+            with transaction.atomic():
+                call.save()
+        except IntegrityError:
+            call = Call.objects.select_for_update().get(integration=integration, call_id=call_id)
+    return call
+
+
+def _calls_of(integration: Integration, new_events: dict[str, list[Event]], *, guarded: bool) -> list[Call]:
+    """The batch's calls, in the order of their first new event: those stored read in one query, the others new."""
     # Locked for the rest of the transaction. Nothing joined: most calls are new, and building the columns of a
     # client, its owner and an activity cost more than the query itself; a later event reads what it needs. No
     # ordering, for the same reason.
-    locked = Call.objects.select_for_update().order_by()
-    call = next(iter(locked.filter(integration=integration, call_id=first.call_id)[:1]), None)
-    if call is None:
-        new_call = Call(
-            integration=integration,
-            call_id=first.call_id,
-            direction=first.direction,
-            started_at=min(event.at for event in events),
-        )
-        if not guarded:
-            new_call.save()  # another delivery making the same call in between: IntegrityError, one at a time
-        else:
-            try:
-                with transaction.atomic():
-                    new_call.save()
-            except IntegrityError:  # another delivery of the same new call, at the same moment: its row is the call
-                new_call = locked.get(integration=integration, call_id=first.call_id)
-        call = new_call
-    for event in events:
-        _apply(call, event, integration, extensions)
-    # Once ended, the call goes on the timeline, and a later event (a late "answered") brings it up to date. A missed
-    # incoming call does not: nobody talked, and its callback, a planned call, is what the timeline shows.
-    if call.ended_at is not None:
+    calls = {
+        call.call_id: call
+        for call in Call.objects.select_for_update().order_by().filter(integration=integration, call_id__in=new_events)
+    }
+    for call_id, events in new_events.items():
+        if call_id not in calls:
+            calls[call_id] = _call_new(integration, call_id, events, guarded=guarded)
+    return [calls[call_id] for call_id in new_events]
+
+
+def _calls_update(
+    integration: Integration, new_events: dict[str, list[Event]], extensions: dict[str, User], *, guarded: bool
+) -> list[Call]:
+    """Apply each call's new events (as many as came together) and bring its timeline, lead and callback up to date.
+
+    However many calls a batch brings, they are read with one query and their numbers matched with one more, and
+    each kind of write is one statement: the new calls, their new activities, their clients' last contacts.
+    """
+    updated = _calls_of(integration, new_events, guarded=guarded)
+    known = []
+    for call in updated:
+        # Every event applied, whichever of them made the number or the manager known.
+        made_known = [_apply(call, event, integration, extensions) for event in new_events[call.call_id]]
+        if any(made_known) and call.number:
+            known.append(call)
+    if known:
+        _match(known)
+    started: list[Call] = []
+    recorded: list[Call] = []
+    records: list[RecordedCall] = []
+    claimed: set[int] = set()  # the callbacks the batch's call backs made done
+    for call in updated:
         _lead(call)
-    missed_incoming = call.missed and call.direction == Direction.IN
-    news = any(event.type != EventType.RECORDING for event in events)
-    if call.ended_at is not None and news and not missed_incoming:
-        _record(call, integration)
-    _callback(call, integration)
-    call.save()
-    return call
+        # Once ended, the call goes on the timeline, and a later event (a late "answered") brings it up to date. A
+        # missed incoming call does not: nobody talked, and its callback, a planned call, is what the timeline shows.
+        missed_incoming = call.missed and call.direction == Direction.IN
+        news = any(event.type != EventType.RECORDING for event in new_events[call.call_id])
+        if call.ended_at is not None and news and not missed_incoming:
+            record = _record(call, integration, started, claimed)
+            if record is not None:
+                recorded.append(call)
+                records.append(record)
+        _callback(call, integration)
+        if call.pk is None:
+            started.append(call)
+    # The batch's calls on the timeline together: the new ones in one statement, their clients' last contacts in two.
+    for call, activity in zip(recorded, recorded_calls_save(records), strict=True):
+        call.activity = activity
+    for call in updated:
+        if call.pk is not None:
+            call.save()
+    Call.objects.bulk_create(started)
+    return updated
 
 
 def events_ingest(integration: Integration, events: list[Event]) -> IngestReport:

@@ -40,6 +40,20 @@ def test_one_outcome_logs_a_done_call_and_sets_the_clients_last_contact(manager:
     assert acme.last_contact_at == call.done_at
 
 
+def test_a_call_logged_late_moves_the_last_contact_of_the_contact_and_its_company_never_back(
+    manager: User, acme: Company, ivanov: Contact
+) -> None:
+    today = timezone.now().replace(microsecond=0)
+    fields = {"subject": "Prices", "outcome": outcome("call", "Wrong number"), "contact": ivanov}
+    services.activity_create(by=manager, kind=ActivityKind.CALL, status="done", done_at=today, **fields)
+    last_week = today - timedelta(days=7)
+    services.activity_create(by=manager, kind=ActivityKind.CALL, status="done", done_at=last_week, **fields)
+
+    acme.refresh_from_db()
+    ivanov.refresh_from_db()
+    assert (acme.last_contact_at, ivanov.last_contact_at) == (today, today)
+
+
 def test_call_back_later_asks_when_and_plans_the_callback(manager: User, ivanov: Contact) -> None:
     later = outcome("call", "Call back later")
     with pytest.raises(ValidationError) as refused:

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 from rapport.accounts.models import User
 from rapport.clients.models import ClientStatus, Contact
-from rapport.core.bulk import bulk_insert, ids_after, last_id
+from rapport.core.bulk import bulk_insert, ids_after, last_id, update_rows
 
 
 def test_bulk_insert_fills_defaults_and_keeps_dates(manager: User) -> None:
@@ -25,3 +25,21 @@ def test_bulk_insert_fills_defaults_and_keeps_dates(manager: User) -> None:
     )
     assert (minh.status, minh.version, minh.notes, minh.owner) == (ClientStatus.ACTIVE, 1, "", None)
     assert minh.created_at is not None
+
+
+def test_update_rows_sets_each_rows_value_and_moves_a_forward_column_only_forward(manager: User) -> None:
+    earlier, later = datetime(2026, 3, 1, 9, 0, tzinfo=UTC), datetime(2026, 3, 1, 17, 45, 30, 250, tzinfo=UTC)
+    never, seen, recent = (
+        Contact.objects.create(last_name=name, owner=manager, last_contact_at=at)
+        for name, at in (("Never", None), ("Seen", earlier), ("Recent", later))
+    )
+
+    update_rows(
+        Contact,
+        ["last_contact_at", "notes"],
+        [(later, "called", never.pk), (later, "called", seen.pk), (earlier, "called", recent.pk)],
+        forward="last_contact_at",
+    )
+
+    found = {contact.pk: (contact.last_contact_at, contact.notes) for contact in Contact.objects.all()}
+    assert found == {never.pk: (later, "called"), seen.pk: (later, "called"), recent.pk: (later, "")}

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from rapport.accounts import access
 from rapport.accounts.models import User
-from rapport.core.bulk import bulk_insert
+from rapport.core.bulk import bulk_insert, update_rows
 from rapport.core.csv_files import CsvFileError, RowError, read_csv
 from rapport.sales.models import PriceList, Product, ProductPrice, StockLevel, Warehouse
 
@@ -360,11 +360,11 @@ def _import_apply(*, by: User, data: bytes, kind: ImportKind) -> ImportPlan:
             ((sku, name, unit, now, now) for sku, name, unit in plan.new_products),
         )
     if plan.changed_products:
-        _update_many(Product, ["name", "unit"], plan.changed_products, also={"updated_at": now})
+        update_rows(Product, ["name", "unit"], plan.changed_products, also={"updated_at": now})
     if plan.price_updates:
-        _update_many(ProductPrice, ["price"], plan.price_updates)
+        update_rows(ProductPrice, ["price"], plan.price_updates)
     if plan.stock_updates:
-        _update_many(StockLevel, ["quantity", "reserved"], plan.stock_updates)
+        update_rows(StockLevel, ["quantity", "reserved"], plan.stock_updates)
     touched = [sku for sku, _name, _unit in plan.new_products]
     needed = list(dict.fromkeys([*touched, *(sku for sku, _ in plan.prices), *(sku for sku, _ in plan.stock)]))
     ids = {sku: pk for sku, (pk, _name, _unit) in _existing(needed, scan=_scan_catalogue(len(needed))).items()}
@@ -382,38 +382,6 @@ def _import_apply(*, by: User, data: bytes, kind: ImportKind) -> ImportPlan:
         )
     _write_history(by=by, created=[ids[sku] for sku in touched], changed=[pk for *_rest, pk in plan.changed_products])
     return plan
-
-
-def _update_many(
-    model: type[Product] | type[ProductPrice] | type[StockLevel],
-    columns: list[str],
-    rows: Sequence[tuple[Any, ...]],
-    *,
-    also: dict[str, Any] | None = None,
-) -> None:
-    """Set ``columns`` from ``rows`` (their values, then the row's id): one UPDATE … FROM (VALUES …) per chunk.
-
-    One statement for thousands of rows instead of one each; PostgreSQL and SQLite (3.33+) both read it.
-    """
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    fields = {field.column: field for field in model._meta.concrete_fields}
-    assignments = [f"{quote(name)} = v.column{number}" for number, name in enumerate(columns, start=1)]
-    constants: list[Any] = []
-    for name, value in (also or {}).items():
-        assignments.append(f"{quote(name)} = %s")
-        constants.append(fields[name].get_db_prep_save(value, connection))
-    key = f"v.column{len(columns) + 1}"
-    placeholder = f"({', '.join(['%s'] * (len(columns) + 1))})"
-    step = max(1, CHUNK // (len(columns) + 1))
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), step):
-            chunk = rows[start : start + step]
-            cursor.execute(
-                f"UPDATE {table} SET {', '.join(assignments)} "  # noqa: S608  (quoted names, bound values)
-                f"FROM (VALUES {', '.join([placeholder] * len(chunk))}) AS v WHERE {table}.id = {key}",
-                [*constants, *(value for row in chunk for value in row)],
-            )
 
 
 def _write_history(*, by: User, created: list[int], changed: list[int]) -> None:

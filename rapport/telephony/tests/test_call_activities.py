@@ -14,7 +14,7 @@ from rapport.clients import services
 from rapport.clients.models import Company
 from rapport.clients.services import PointInput
 from rapport.telephony.events import Event
-from rapport.telephony.ingest import event_ingest
+from rapport.telephony.ingest import event_ingest, events_ingest
 from rapport.telephony.models import Call, Integration
 
 
@@ -115,3 +115,26 @@ def test_the_call_is_named_in_its_managers_language(pbx: Integration, acme: Comp
     send(pbx, "ended", 130, duration=125)
 
     assert Activity.objects.get().subject == "Входящий звонок"
+
+
+def test_a_batch_moves_each_clients_last_contact_to_its_latest_call_never_back(
+    pbx: Integration, acme: Company, manager: User
+) -> None:
+    globex = services.company_create(by=manager, name="Globex", points=[PointInput(kind="phone", value="+12015550150")])
+    now = timezone.now().replace(microsecond=0)
+    Company.objects.filter(pk=globex.pk).update(last_contact_at=now)  # a meeting there today, after the calls below
+
+    def ended(call_id: str, number: str, minutes_ago: int) -> Event:
+        at = now - timedelta(minutes=minutes_ago)
+        return Event(f"{call_id}-e", call_id, "ended", "in", at, number, "+12025550100", extension="101", duration=60)
+
+    events_ingest(
+        pbx,
+        [ended("c1", "+12015550123", 30), ended("c2", "+12015550123", 10), ended("c3", "+12015550150", 20)],
+    )
+
+    acme.refresh_from_db()
+    globex.refresh_from_db()
+    assert acme.last_contact_at == now - timedelta(minutes=10)
+    assert globex.last_contact_at == now
+    assert Activity.objects.filter(kind=ActivityKind.CALL, status=ActivityStatus.DONE).count() == 3

@@ -13,8 +13,9 @@ from rapport.activities.models import Activity, ActivityStatus
 from rapport.clients import services
 from rapport.clients.models import Company
 from rapport.clients.services import PointInput
+from rapport.telephony import ingest
 from rapport.telephony.events import Event
-from rapport.telephony.ingest import event_ingest
+from rapport.telephony.ingest import event_ingest, events_ingest
 from rapport.telephony.models import Call, Integration
 
 CLIENT = "+12015550123"
@@ -103,6 +104,47 @@ def test_the_answered_call_back_is_the_callback_done(pbx: Integration, acme: Com
     done = Activity.objects.get(pk=back.activity.pk)
     assert (done.status, done.owner, done.duration) == (ActivityStatus.DONE, manager, 4)
     assert Activity.objects.count() == 1  # one call done, not a callback and a call
+
+
+def test_a_call_back_in_the_missed_calls_own_batch_is_its_callback_done(pbx: Integration, acme: Company) -> None:
+    # A busy PBX posts what piled up: the missed call and the call back arrive in one request.
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    events_ingest(
+        pbx,
+        [
+            Event("c1-missed", "c1", "missed", "in", start, CLIENT, OFFICE),
+            Event("c2-ringing", "c2", "ringing", "out", start + timedelta(minutes=5), OFFICE, CLIENT, extension="101"),
+            Event("c2-ended", "c2", "ended", "out", start + timedelta(minutes=9), OFFICE, CLIENT, duration=200),
+        ],
+    )
+
+    missed, back = Call.objects.get(call_id="c1"), Call.objects.get(call_id="c2")
+    assert back.activity is not None
+    assert back.activity == missed.callback
+    assert back.activity.status == ActivityStatus.DONE
+    assert Activity.objects.count() == 1
+
+
+def test_a_second_call_back_in_the_same_batch_is_a_call_of_its_own(
+    pbx: Integration, acme: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Done in the batch's one go: not by colliding with itself and going one event at a time.
+    monkeypatch.setattr(ingest, "_one_by_one", lambda integration, events: pytest.fail("the batch collided"))
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    events_ingest(
+        pbx,
+        [
+            Event("c1-missed", "c1", "missed", "in", start, CLIENT, OFFICE),
+            Event("c2-ended", "c2", "ended", "out", start + timedelta(minutes=9), OFFICE, CLIENT, duration=200),
+            Event("c3-ended", "c3", "ended", "out", start + timedelta(minutes=19), OFFICE, CLIENT, duration=100),
+        ],
+    )
+
+    missed, first, second = (Call.objects.get(call_id=call_id) for call_id in ("c1", "c2", "c3"))
+    assert first.activity == missed.callback
+    assert second.activity is not None
+    assert second.activity != missed.callback
+    assert Activity.objects.filter(status=ActivityStatus.DONE).count() == 2
 
 
 def test_an_unanswered_call_back_leaves_the_callback_waiting(pbx: Integration, acme: Company) -> None:

@@ -13,7 +13,7 @@ from rapport.clients import services
 from rapport.clients.models import ClientStatus, Contact, ContactPoint
 from rapport.clients.services import PointInput
 from rapport.telephony.events import Event
-from rapport.telephony.ingest import event_ingest
+from rapport.telephony.ingest import event_ingest, events_ingest
 from rapport.telephony.models import Call, Integration
 
 CALLER = "+12015550199"
@@ -73,6 +73,22 @@ def test_a_caller_entered_during_the_call_is_matched_and_no_lead_is_made(pbx: In
 def test_the_second_call_from_the_new_lead_finds_it(pbx: Integration) -> None:
     send(pbx, "c1", "ended", 2, extension="101", duration=30)
     send(pbx, "c2", "ended", 20, extension="101", duration=60)
+
+    assert Contact.objects.count() == 1
+    assert Activity.objects.filter(contact=Contact.objects.get()).count() == 2
+
+
+def test_two_calls_from_a_new_number_in_one_batch_make_one_lead(pbx: Integration) -> None:
+    at = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    events_ingest(
+        pbx,
+        [
+            Event("c1-ended", "c1", "ended", "in", at, CALLER, OFFICE, extension="101", duration=30),
+            Event(
+                "c2-ended", "c2", "ended", "in", at + timedelta(minutes=5), CALLER, OFFICE, extension="101", duration=9
+            ),
+        ],
+    )
 
     assert Contact.objects.count() == 1
     assert Activity.objects.filter(contact=Contact.objects.get()).count() == 2

@@ -9,10 +9,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from rapport.accounts.models import User
+from rapport.activities.models import Activity, ActivityKind, ActivityStatus
+from rapport.clients import services
+from rapport.clients.services import PointInput
 from rapport.telephony import ingest, signing
 from rapport.telephony.events import Event
 from rapport.telephony.ingest import events_ingest
@@ -182,3 +187,42 @@ def test_a_batch_colliding_with_another_delivery_goes_one_event_at_a_time(
     assert (report.stored, report.replayed) == (2, 1)
     call = Call.objects.get()
     assert (call.answered_at, call.duration, CallEvent.objects.count()) == (answered.at, 57, 3)
+
+
+def calls_to_clients(first: int, count: int) -> list[dict[str, Any]]:
+    """Each call's ringing, answer and end, from client number `first`, `first + 1`…, answered at extension 101."""
+    events: list[dict[str, Any]] = []
+    for number in range(first, first + count):
+        common: dict[str, Any] = {
+            "call_id": f"busy-{number}",
+            "direction": "in",
+            "from": f"+1201555{number:04d}",
+            "extension": "101",
+        }
+        events += [
+            {**common, "id": f"busy-{number}-r", "type": "ringing", "at": "2026-11-24T09:00:00Z"},
+            {**common, "id": f"busy-{number}-a", "type": "answered", "at": "2026-11-24T09:00:05Z"},
+            {**common, "id": f"busy-{number}-e", "type": "ended", "at": "2026-11-24T09:02:05Z", "duration": 120},
+        ]
+    return events
+
+
+def test_a_busy_lines_batch_costs_a_statement_a_call_more(pbx: Integration, manager: User) -> None:
+    # The extension map, the events' look-up and insert, the calls' read and insert, the numbers' look-up and the
+    # activities' insert are a statement each, however many calls the request brings; each call adds its client's
+    # last contact.
+    for number in range(11):
+        services.company_create(
+            by=manager, name=f"Client {number}", points=[PointInput(kind="phone", value=f"+1201555{number:04d}")]
+        )
+    with CaptureQueriesContext(connection) as one:
+        assert post({"events": calls_to_clients(0, 1)}, pbx)[0] == 200
+    with CaptureQueriesContext(connection) as ten:
+        status, answer = post({"events": calls_to_clients(1, 10)}, pbx)
+
+    assert (status, answer) == (200, {"stored": 30, "replayed": 0})
+    assert len(one) <= 11  # 9 and the transaction's two (a savepoint pair here, inside the test's transaction)
+    assert len(ten) == len(one)
+    assert (
+        Activity.objects.filter(kind=ActivityKind.CALL, status=ActivityStatus.DONE, company__isnull=False).count() == 11
+    )
