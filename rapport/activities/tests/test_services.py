@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,7 +45,7 @@ def test_a_call_logged_late_moves_the_last_contact_of_the_contact_and_its_compan
     manager: User, acme: Company, ivanov: Contact
 ) -> None:
     today = timezone.now().replace(microsecond=0)
-    fields = {"subject": "Prices", "outcome": outcome("call", "Wrong number"), "contact": ivanov}
+    fields: dict[str, Any] = {"subject": "Prices", "outcome": outcome("call", "Wrong number"), "contact": ivanov}
     services.activity_create(by=manager, kind=ActivityKind.CALL, status="done", done_at=today, **fields)
     last_week = today - timedelta(days=7)
     services.activity_create(by=manager, kind=ActivityKind.CALL, status="done", done_at=last_week, **fields)
