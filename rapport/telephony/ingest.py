@@ -127,15 +127,12 @@ def _callback_waiting(call: Call, started: list[Call], claimed: set[int]) -> Act
     earlier call back of the batch has claimed."""
     if not call.number_e164:
         return None
+    # A call the batch started has a callback only if it is a missed incoming one, and that callback was planned by
+    # this batch: still waiting, unless a call back before this one claimed it.
     waiting = [
         missed
         for missed in started
-        if missed.number_e164 == call.number_e164
-        and missed.direction == Direction.IN
-        and missed.missed
-        and missed.callback is not None
-        and missed.callback.status == ActivityStatus.PLANNED
-        and missed.callback_id not in claimed
+        if missed.number_e164 == call.number_e164 and missed.callback is not None and missed.callback_id not in claimed
     ]
     stored = (
         Call.objects.filter(
